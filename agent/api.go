@@ -1,0 +1,126 @@
+package agent
+
+import (
+	"context"
+	"time"
+)
+
+// API is what every client of the agent calls: the CLI, the bridges in
+// localproxy and the UI. *Agent implements it in-process; *Client implements
+// it over the control socket (control.go), so a command works the same with
+// or without a running agent.
+//
+// Implementations must be safe for concurrent use.
+type API interface {
+	// Add registers a remote MCP server. Secrets in req go to the keychain;
+	// the config file only ever holds non-secret fields.
+	Add(ctx context.Context, req AddRequest) error
+	// Remove logs out (revoking at the authorization server) and forgets
+	// the server. If the revocation fails the server is kept and the error
+	// says why.
+	Remove(ctx context.Context, name string) error
+	// List returns every server with its state. It never returns a secret.
+	List(ctx context.Context) ([]ServerStatus, error)
+	// Login runs the interactive authorization-code flow now. Concurrent
+	// logins for one server share one flow.
+	Login(ctx context.Context, name string, opts LoginOptions) error
+	// Logout revokes the tokens at the authorization server (RFC 7009),
+	// refresh token first, and deletes them locally only on success.
+	Logout(ctx context.Context, name string) error
+	// Token returns a valid access token, refreshing it first if it expires
+	// within the refresh margin. It returns *LoginRequiredError when only an
+	// interactive login can help.
+	Token(ctx context.Context, name string) (*AccessToken, error)
+	// Retry is called when the server refused a token (401, or 403
+	// insufficient_scope) and returns the token to retry with. See
+	// Challenge and Transport.
+	Retry(ctx context.Context, name string, c Challenge) (*AccessToken, error)
+}
+
+// AddRequest describes a server to register. See `mcpauth add --help`.
+type AddRequest struct {
+	Name string `json:"name"`
+	URL  string `json:"url"`
+
+	// Pre-registered client. ClientSecret is a secret: it goes to the
+	// keychain and is redacted by String.
+	ClientID     string `json:"client_id,omitempty"`
+	ClientSecret string `json:"client_secret,omitempty"`
+	// ClientMetadataURL is a Client ID Metadata Document URL, used as the
+	// client_id when the authorization server supports it.
+	ClientMetadataURL string `json:"client_metadata_url,omitempty"`
+
+	Scopes []string `json:"scopes,omitempty"`
+	// Headers are sent on every request to the server. Their values are
+	// secrets (API keys, often) and go to the keychain.
+	Headers map[string]string `json:"headers,omitempty"`
+	// NoResource omits the RFC 8707 resource parameter, for authorization
+	// servers that reject it (Entra ID).
+	NoResource      bool              `json:"no_resource,omitempty"`
+	AuthorizeParams map[string]string `json:"authorize_params,omitempty"`
+	// AllowHTTP permits plain http to a non-loopback host.
+	AllowHTTP bool `json:"allow_http,omitempty"`
+}
+
+// String never shows the client secret or header values.
+func (r AddRequest) String() string {
+	return "AddRequest{" + r.Name + " " + r.URL + "}"
+}
+
+// LoginOptions tune an interactive login.
+type LoginOptions struct {
+	// NoBrowser only reports the URL through OnURL; it does not open it.
+	NoBrowser bool `json:"no_browser,omitempty"`
+	// OnURL, if set, receives the authorization URL as soon as it is known.
+	// The URL holds no secret (PKCE sends only the challenge).
+	OnURL func(url string) `json:"-"`
+	// Scopes, if set, are requested in addition to the configured ones
+	// (step-up).
+	Scopes []string `json:"scopes,omitempty"`
+}
+
+// State is a server's summary state.
+type State string
+
+const (
+	StateSignedIn   State = "signed in"
+	StateNeedsLogin State = "needs login"
+	StateError      State = "error"
+)
+
+// ClientKind says how mcpauth identifies itself to a server's
+// authorization server (MCP authorization, step 4).
+type ClientKind string
+
+const (
+	ClientPreRegistered ClientKind = "pre-registered"
+	ClientCIMD          ClientKind = "cimd"
+	ClientDynamic       ClientKind = "dynamic"
+)
+
+// ServerStatus is one row of `mcpauth list`. It holds no secret.
+type ServerStatus struct {
+	Name        string     `json:"name"`
+	URL         string     `json:"url"`
+	State       State      `json:"state"`
+	Error       string     `json:"error,omitempty"`
+	Issuer      string     `json:"issuer,omitempty"`
+	ClientKind  ClientKind `json:"client_kind,omitempty"`
+	Scopes      []string   `json:"scopes,omitempty"`
+	Expiry      time.Time  `json:"expiry,omitzero"`
+	LastRefresh time.Time  `json:"last_refresh,omitzero"`
+	LastLogin   time.Time  `json:"last_login,omitzero"`
+}
+
+// AccessToken is a bearer token for one server. Value is a secret: String
+// and LogValue redact it, so it is safe to pass to fmt and slog.
+type AccessToken struct {
+	Value  string    `json:"access_token"`
+	Type   string    `json:"token_type,omitempty"`
+	Expiry time.Time `json:"expiry,omitzero"`
+	Scopes []string  `json:"scopes,omitempty"`
+	// Headers are the server's configured extra headers (secrets too).
+	Headers map[string]string `json:"headers,omitempty"`
+}
+
+func (t *AccessToken) String() string { return "AccessToken{REDACTED}" }
