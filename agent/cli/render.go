@@ -1,0 +1,101 @@
+package cli
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"mcpauth/agent"
+)
+
+// writeTable prints `mcpauth list`, with times relative to now. Servers in
+// the error state get their error on a line of its own below the table.
+func writeTable(w io.Writer, list []agent.ServerStatus, now time.Time) error {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "NAME\tSTATE\tISSUER\tCLIENT\tSCOPES\tEXPIRES\tLAST REFRESH")
+	var errs []string
+	for _, s := range list {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n",
+			s.Name, orDash(string(s.State)), orDash(shortIssuer(s.Issuer)), orDash(string(s.ClientKind)),
+			orDash(strings.Join(s.Scopes, " ")), expires(s.Expiry, now), ago(s.LastRefresh, now))
+		if s.Error != "" {
+			errs = append(errs, fmt.Sprintf("%s: %s", s.Name, s.Error))
+		}
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	if len(errs) > 0 {
+		_, err := fmt.Fprintf(w, "\n%s\n", strings.Join(errs, "\n"))
+		return err
+	}
+	return nil
+}
+
+// writeJSON prints v indented; an empty list is [], never null.
+func writeJSON(w io.Writer, list []agent.ServerStatus) error {
+	if list == nil {
+		list = []agent.ServerStatus{}
+	}
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(list)
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
+
+// shortIssuer drops https://, which every issuer but a loopback one has.
+func shortIssuer(issuer string) string {
+	return strings.TrimPrefix(issuer, "https://")
+}
+
+// expires says when a token expires: "in 9m", "expired 3m ago", or "-".
+func expires(t, now time.Time) string {
+	switch {
+	case t.IsZero():
+		return "-"
+	case t.After(now):
+		return "in " + approx(t.Sub(now))
+	default:
+		return "expired " + approx(now.Sub(t)) + " ago"
+	}
+}
+
+// ago says how long ago t was: "5m ago", "just now", or "-".
+func ago(t, now time.Time) string {
+	switch {
+	case t.IsZero():
+		return "-"
+	case now.Sub(t) < time.Second:
+		return "just now"
+	default:
+		return approx(now.Sub(t)) + " ago"
+	}
+}
+
+// approx renders a positive duration the way people read it at a glance,
+// truncated to its largest unit or two: 45s, 9m, 2h, 2h5m, 3d.
+func approx(d time.Duration) string {
+	switch {
+	case d < time.Minute:
+		return fmt.Sprintf("%ds", int(d/time.Second))
+	case d < time.Hour:
+		return fmt.Sprintf("%dm", int(d/time.Minute))
+	case d < 48*time.Hour:
+		h, m := int(d/time.Hour), int(d%time.Hour/time.Minute)
+		if m == 0 || h >= 10 {
+			return fmt.Sprintf("%dh", h)
+		}
+		return fmt.Sprintf("%dh%dm", h, m)
+	default:
+		return fmt.Sprintf("%dd", int(d/(24*time.Hour)))
+	}
+}
