@@ -1,0 +1,26 @@
+# The README's two commands are `make demo` and `make test`.
+VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+LDFLAGS := -X main.version=$(VERSION)
+
+.PHONY: build demo test unit clean
+
+build:
+	go build -ldflags "$(LDFLAGS)" -o bin/mcpauth .
+
+# Runs the built-in demo: an OAuth server and a protected MCP server on
+# loopback, registered as server "demo", then a login. scripts/demo.sh
+# starts a throwaway Secret Service when the session has none.
+demo: build
+	scripts/deps.sh run
+	scripts/demo.sh bin/mcpauth
+
+# Every test, with the real keychain and oidc-provider: what CI runs.
+test:
+	scripts/test.sh
+
+# The fast loop: unit tests only, no keychain, no Node.
+unit:
+	go test -race ./...
+
+clean:
+	rm -rf bin

@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# Runs every test mcpauth has: vet and gofmt, the unit tests, a short run of
+# each fuzz target, and the end-to-end tests, against a real keychain
+# (gnome-keyring in a throwaway D-Bus session and keyring directory) and a
+# real authorization server (oidc-provider). This is what CI runs.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/deps.sh test
+
+echo "== gofmt and go vet" >&2
+unformatted=$(gofmt -l .)
+if [ -n "$unformatted" ]; then
+  echo "gofmt: these files need formatting:" >&2
+  echo "$unformatted" >&2
+  exit 1
+fi
+go vet ./...
+
+# A throwaway keyring: an old keyring with another password can't get in
+# the way, and the tests leave nothing in the user's own.
+XDG_DATA_HOME=$(mktemp -d)
+export XDG_DATA_HOME
+trap 'rm -rf "$XDG_DATA_HOME"' EXIT
+export FUZZTIME=${FUZZTIME:-10s}
+
+dbus-run-session -- bash -euo pipefail -c '
+  printf pw | gnome-keyring-daemon --unlock --components=secrets >/dev/null
+  echo "== go test -race ./... (real keychain, end-to-end)" >&2
+  MCPAUTH_TEST_KEYRING=1 MCPAUTH_E2E=1 go test -race -count=1 ./...
+  echo "== fuzz targets, $FUZZTIME each" >&2
+  for pkg in $(go list ./...); do
+    dir=$(go list -f "{{.Dir}}" "$pkg")
+    for target in $(grep -ho "^func Fuzz[A-Za-z0-9_]*" "$dir"/*_test.go 2>/dev/null | sed "s/^func //"); do
+      echo "-- $pkg $target" >&2
+      go test -run="^$" -fuzz="^${target}\$" -fuzztime="$FUZZTIME" "$pkg" >/dev/null
+    done
+  done
+'
