@@ -2,6 +2,7 @@ package agent
 
 import (
 	"context"
+	"log/slog"
 	"time"
 )
 
@@ -123,4 +124,10 @@ type AccessToken struct {
 	Headers map[string]string `json:"headers,omitempty"`
 }
 
-func (t *AccessToken) String() string { return "AccessToken{REDACTED}" }
+func (t *AccessToken) String() string   { return "AccessToken{REDACTED}" }
+func (t *AccessToken) GoString() string { return t.String() }
+
+// LogValue keeps the token out of slog output.
+func (t *AccessToken) LogValue() slog.Value {
+	return slog.GroupValue(slog.Time("expiry", t.Expiry), slog.Any("scopes", t.Scopes))
+}
