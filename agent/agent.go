@@ -38,6 +38,10 @@ type Options struct {
 	// LoginTimeout bounds an interactive login. Zero means
 	// DefaultLoginTimeout.
 	LoginTimeout time.Duration
+	// TokenCacheTTL, if positive, lets Token answer from memory for that
+	// long (see tokenCache). Long-running agents that serve bridges set
+	// it; zero reads the keychain on every call.
+	TokenCacheTTL time.Duration
 }
 
 // DefaultRefreshMargin is refreshed-before-expiry margin: long enough that a
@@ -75,6 +79,13 @@ type Agent struct {
 	httpClient   *http.Client
 	margin       time.Duration
 	loginTimeout time.Duration
+
+	// For the bridges: see tokencache.go, clients.go, audit.go, bridge.go.
+	tokens  tokenCache
+	clients clientKeys
+	audit   *auditLog
+	urls    serverURLs
+	bridge  bridgeState
 }
 
 // New returns an agent for opts.Home, creating the directory (0700).
@@ -111,6 +122,10 @@ func New(opts Options) (*Agent, error) {
 	if a.loginTimeout == 0 {
 		a.loginTimeout = DefaultLoginTimeout
 	}
+	a.tokens.ttl = opts.TokenCacheTTL
+	a.secrets.store = a.tokens.watch(opts.Store)
+	a.clients.home = opts.Home
+	a.audit = newAuditLog(opts.Home, a.now, a.log)
 	return a, nil
 }
 
@@ -146,13 +161,26 @@ func (a *Agent) refreshDue(ctx context.Context) {
 	}
 	for _, name := range names {
 		acc, ok, err := a.secrets.access(ctx, name)
-		if err != nil || !ok || acc.Expiry.IsZero() || a.now().Add(2*a.margin).Before(acc.Expiry) {
+		if err != nil || !ok || acc.Expiry.IsZero() {
+			continue
+		}
+		// Due within twice the margin; capped at half the token's life, as
+		// fresh caps the margin, so a short-lived token isn't refreshed on
+		// every pass.
+		window := 2 * a.margin
+		if life := acc.Expiry.Sub(acc.ObtainedAt); !acc.ObtainedAt.IsZero() && life > 0 && window > life/2 {
+			window = life / 2
+		}
+		if a.now().Add(window).Before(acc.Expiry) {
 			continue
 		}
 		if _, ok, _ := a.secrets.refresh(ctx, name); !ok {
 			continue
 		}
-		if _, err := a.refresh(ctx, name, ""); err != nil {
+		// Passed as "rejected" so refresh replaces this token although it
+		// is outside the margin refresh itself applies, unless another
+		// process already replaced it.
+		if _, err := a.refresh(ctx, name, acc.AccessToken); err != nil {
 			a.log.Warn("proactive refresh failed", "server", name, "err", err)
 		}
 	}

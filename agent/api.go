@@ -36,6 +36,17 @@ type API interface {
 	// insufficient_scope) and returns the token to retry with. See
 	// Challenge and Transport.
 	Retry(ctx context.Context, name string, c Challenge) (*AccessToken, error)
+
+	// AddClient issues a key for a new local client of the HTTP bridge
+	// (`mcpauth client add`). The key is returned once and never stored:
+	// the agent keeps only its SHA-256. It returns *ClientExistsError if
+	// the name is taken.
+	AddClient(ctx context.Context, name string) (key string, err error)
+	// ListClients returns the local clients, never their keys.
+	ListClients(ctx context.Context) ([]LocalClient, error)
+	// RemoveClient revokes a local client's key at once. It returns
+	// *ClientNotFoundError if there is no such client.
+	RemoveClient(ctx context.Context, name string) error
 }
 
 // AddRequest describes a server to register. See `mcpauth add --help`.
@@ -111,6 +122,20 @@ type ServerStatus struct {
 	Expiry      time.Time  `json:"expiry,omitzero"`
 	LastRefresh time.Time  `json:"last_refresh,omitzero"`
 	LastLogin   time.Time  `json:"last_login,omitzero"`
+	// LastUsed is when a local client last used the server through the
+	// HTTP bridge, and LastUsedBy which one (from the audit record).
+	LastUsed   time.Time `json:"last_used,omitzero"`
+	LastUsedBy string    `json:"last_used_by,omitempty"`
+}
+
+// LocalClient is a program allowed to use the HTTP bridge, such as an IDE,
+// identified by its own key. It holds no secret.
+type LocalClient struct {
+	Name    string    `json:"name"`
+	Created time.Time `json:"created"`
+	// LastUsed is when it last used the bridge, zero if never (as far as
+	// the audit record's recent part tells).
+	LastUsed time.Time `json:"last_used,omitzero"`
 }
 
 // AccessToken is a bearer token for one server. Value is a secret: String

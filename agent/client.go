@@ -88,7 +88,7 @@ func (c *Client) Close() error {
 	return nil
 }
 
-// Status reports the agent's pid, version and home.
+// Status reports the agent's pid, version, home and HTTP bridge.
 func (c *Client) Status(ctx context.Context) (*AgentStatus, error) {
 	var st AgentStatus
 	if err := c.call(ctx, http.MethodGet, "/v1/status", nil, &st); err != nil {
@@ -163,6 +163,30 @@ func (c *Client) Login(ctx context.Context, name string, opts LoginOptions) erro
 			opts.OnURL(line.URL)
 		}
 	}
+}
+
+// AddClient asks the agent for a new local client's key (API.AddClient).
+func (c *Client) AddClient(ctx context.Context, name string) (string, error) {
+	var out addClientResponse
+	if err := c.call(ctx, http.MethodPost, "/v1/clients", addClientRequest{Name: name}, &out); err != nil {
+		return "", err
+	}
+	if out.Key == "" {
+		return "", errors.New("the mcpauth agent issued no key")
+	}
+	return out.Key, nil
+}
+
+func (c *Client) ListClients(ctx context.Context) ([]LocalClient, error) {
+	var list []LocalClient
+	if err := c.call(ctx, http.MethodGet, "/v1/clients", nil, &list); err != nil {
+		return nil, err
+	}
+	return list, nil
+}
+
+func (c *Client) RemoveClient(ctx context.Context, name string) error {
+	return c.call(ctx, http.MethodDelete, "/v1/clients/"+url.PathEscape(name), nil, nil)
 }
 
 func serverPath(name, action string) string {

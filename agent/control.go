@@ -14,6 +14,9 @@ package agent
 //	POST   /v1/servers/{name}/logout                                -> 204
 //	POST   /v1/servers/{name}/token                                 -> AccessToken
 //	POST   /v1/servers/{name}/retry      Challenge                  -> AccessToken
+//	GET    /v1/clients                   []LocalClient
+//	POST   /v1/clients                   {"name":...}               -> {"name":...,"key":...}
+//	DELETE /v1/clients/{name}                                       -> 204
 //
 // A login answers 200 at once and streams one JSON object per line:
 // {"url":"..."} as soon as the authorization URL is known, then a final
@@ -196,6 +199,28 @@ type AgentStatus struct {
 	PID     int    `json:"pid"`
 	Version string `json:"version"`
 	Home    string `json:"home"`
+	// Bridge is the HTTP bridge's base URL, http://127.0.0.1:PORT; a
+	// server NAME is at Bridge + "/servers/NAME/mcp". Empty when the
+	// agent runs no bridge; then BridgeProblem may say why.
+	Bridge        string `json:"bridge,omitempty"`
+	BridgeProblem string `json:"bridge_problem,omitempty"`
+}
+
+// bridgeReporter is implemented by *Agent: an agent running the HTTP
+// bridge reports it in GET /v1/status.
+type bridgeReporter interface {
+	Bridge() (url, problem string)
+}
+
+// addClientRequest and addClientResponse are POST /v1/clients. The key
+// crosses the socket once, like a token, and is never logged.
+type addClientRequest struct {
+	Name string `json:"name"`
+}
+
+type addClientResponse struct {
+	Name string `json:"name"`
+	Key  string `json:"key"`
 }
 
 // shutdownGrace bounds how long ServeControl waits for in-flight requests,
@@ -277,7 +302,33 @@ type controlHandler struct {
 func (h *controlHandler) routes() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /v1/status", func(w http.ResponseWriter, r *http.Request) {
-		writeJSON(w, http.StatusOK, h.status)
+		st := h.status
+		if b, ok := h.api.(bridgeReporter); ok {
+			st.Bridge, st.BridgeProblem = b.Bridge()
+		}
+		writeJSON(w, http.StatusOK, st)
+	})
+	mux.HandleFunc("GET /v1/clients", func(w http.ResponseWriter, r *http.Request) {
+		list, err := h.api.ListClients(r.Context())
+		if list == nil {
+			list = []LocalClient{}
+		}
+		h.reply(w, r, list, err)
+	})
+	mux.HandleFunc("POST /v1/clients", func(w http.ResponseWriter, r *http.Request) {
+		var req addClientRequest
+		if err := readBody(r, &req, false); err != nil {
+			h.fail(w, r, err)
+			return
+		}
+		key, err := h.api.AddClient(r.Context(), req.Name)
+		if err == nil && key == "" {
+			err = errors.New("the agent issued no key")
+		}
+		h.reply(w, r, addClientResponse{Name: req.Name, Key: key}, err)
+	})
+	mux.HandleFunc("DELETE /v1/clients/{name}", func(w http.ResponseWriter, r *http.Request) {
+		h.reply(w, r, nil, h.api.RemoveClient(r.Context(), r.PathValue("name")))
 	})
 	mux.HandleFunc("GET /v1/servers", func(w http.ResponseWriter, r *http.Request) {
 		list, err := h.api.List(r.Context())

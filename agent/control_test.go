@@ -26,9 +26,10 @@ type fakeAPI struct {
 	opts      LoginOptions
 	challenge Challenge
 
-	err   error // returned by every call
-	list  []ServerStatus
-	token *AccessToken
+	err     error // returned by every call
+	list    []ServerStatus
+	clients []LocalClient
+	token   *AccessToken
 	// login, if set, runs as Login after the call is recorded.
 	login func(ctx context.Context, opts LoginOptions) error
 }
@@ -77,6 +78,19 @@ func (f *fakeAPI) Login(ctx context.Context, name string, opts LoginOptions) err
 		return f.login(ctx, opts)
 	}
 	return nil
+}
+
+func (f *fakeAPI) AddClient(ctx context.Context, name string) (string, error) {
+	if err := f.record("add-client " + name); err != nil {
+		return "", err
+	}
+	return "mcpa_fake-key", nil
+}
+func (f *fakeAPI) ListClients(ctx context.Context) ([]LocalClient, error) {
+	return f.clients, f.record("list-clients")
+}
+func (f *fakeAPI) RemoveClient(ctx context.Context, name string) error {
+	return f.record("remove-client " + name)
 }
 
 func (f *fakeAPI) lastCall() string {

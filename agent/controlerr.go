@@ -12,7 +12,8 @@ import (
 // {"error": wireError}. HTTP statuses, chosen so that no 401 is ever seen
 // (a 401 means "send a token" to anything that speaks HTTP):
 //
-//	not_found                                   404
+//	not_found, client_not_found                 404
+//	client_exists                               409
 //	login_required, step_up_required,
 //	registration_gone, client_id_required       409 (the server's state needs the user)
 //	keychain_unavailable                        503
@@ -28,6 +29,8 @@ const (
 	codeClientIDRequired    = "client_id_required"
 	codeKeychainUnavailable = "keychain_unavailable"
 	codeNotFound            = "not_found"
+	codeClientNotFound      = "client_not_found"
+	codeClientExists        = "client_exists"
 	codeBadRequest          = "bad_request"
 	codeForbidden           = "forbidden"
 	codeInternal            = "internal"
@@ -41,6 +44,7 @@ type wireError struct {
 	Code          string   `json:"code"`
 	Message       string   `json:"message"`
 	Server        string   `json:"server,omitempty"`
+	Client        string   `json:"client,omitempty"` // local client name
 	Reason        string   `json:"reason,omitempty"` // LoginRequiredError.Reason
 	Scopes        []string `json:"scopes,omitempty"`
 	Issuer        string   `json:"issuer,omitempty"`
@@ -53,8 +57,10 @@ type wireError struct {
 
 func (e *wireError) status() int {
 	switch e.Code {
-	case codeNotFound:
+	case codeNotFound, codeClientNotFound:
 		return http.StatusNotFound
+	case codeClientExists:
+		return http.StatusConflict
 	case codeLoginRequired, codeStepUpRequired, codeRegistrationGone, codeClientIDRequired:
 		return http.StatusConflict
 	case codeKeychainUnavailable:
@@ -83,6 +89,8 @@ func encodeError(err error) *wireError {
 		cid *ClientIDRequiredError
 		ku  *keystore.UnavailableError
 		br  *badRequestError
+		cnf *ClientNotFoundError
+		ce  *ClientExistsError
 	)
 	switch {
 	case errors.As(err, &nf):
@@ -102,6 +110,10 @@ func encodeError(err error) *wireError {
 		}
 	case errors.As(err, &br):
 		we.Code = codeBadRequest
+	case errors.As(err, &cnf):
+		we.Code, we.Client = codeClientNotFound, cnf.Client
+	case errors.As(err, &ce):
+		we.Code, we.Client = codeClientExists, ce.Client
 	}
 	return we
 }
@@ -122,6 +134,10 @@ func decodeError(we *wireError) error {
 		typed = &RegistrationGoneError{Server: we.Server, Issuer: we.Issuer, PreRegistered: we.PreRegistered}
 	case codeClientIDRequired:
 		typed = &ClientIDRequiredError{Server: we.Server, Issuer: we.Issuer}
+	case codeClientNotFound:
+		typed = &ClientNotFoundError{Client: we.Client}
+	case codeClientExists:
+		typed = &ClientExistsError{Client: we.Client}
 	case codeKeychainUnavailable:
 		cause := we.Cause
 		if cause == "" {

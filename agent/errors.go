@@ -81,3 +81,21 @@ type NotFoundError struct{ Server string }
 func (e *NotFoundError) Error() string {
 	return fmt.Sprintf("no server named %q: see `mcpauth list`, or add it with `mcpauth add %s URL`", e.Server, e.Server)
 }
+
+// ClientNotFoundError means no local client of that name holds a key for
+// the HTTP bridge.
+type ClientNotFoundError struct{ Client string }
+
+func (e *ClientNotFoundError) Error() string {
+	return fmt.Sprintf("no local client named %q: see `mcpauth client list`", e.Client)
+}
+
+// ClientExistsError means a local client of that name already holds a key.
+// Keys are shown only once, so a lost key is replaced by removing the
+// client and adding it again.
+type ClientExistsError struct{ Client string }
+
+func (e *ClientExistsError) Error() string {
+	return fmt.Sprintf("a local client named %q already exists: to issue a new key, run `mcpauth client remove %s` "+
+		"and then `mcpauth client add %s`", e.Client, e.Client, e.Client)
+}

@@ -147,6 +147,14 @@ func checkIss(as *oauthex.AuthServerMetadata, res callbackResult) error {
 // saveLogin stores a login's tokens: the refresh token first, so that a
 // crash never leaves an access token whose refresh token was lost.
 func (a *Agent) saveLogin(ctx context.Context, name string, d *discovered, ident clientIdentity, requested []string, tok *oauth2.Token) error {
+	// Under the refresh lock: a refresh already in flight would otherwise
+	// finish after us and write the old grant's rotated tokens over ours
+	// (losing a step-up, and this grant's refresh token with it).
+	l, err := lockFile(ctx, a.lockPath(name, "refresh"))
+	if err != nil {
+		return err
+	}
+	defer l.Unlock()
 	granted := grantedScopes(tok, requested)
 	if tok.RefreshToken != "" {
 		if err := a.secrets.setJSON(ctx, refreshKey(name), storedRefresh{

@@ -13,7 +13,14 @@ import (
 // expires within the refresh margin is refreshed first (proactive refresh,
 // step 7); if that refresh fails for a passing reason while the old token
 // is still valid, the old token is returned.
+//
+// With Options.TokenCacheTTL it answers from memory while it can (see
+// tokenCache), so that bridge requests don't read the keychain.
 func (a *Agent) Token(ctx context.Context, name string) (*AccessToken, error) {
+	if tok, ok := a.tokens.get(name, a.now(), a.margin); ok {
+		return tok, nil
+	}
+	gen := a.tokens.generation(name)
 	tok, err := a.token(ctx, name)
 	if err != nil {
 		return nil, err
@@ -21,6 +28,7 @@ func (a *Agent) Token(ctx context.Context, name string) (*AccessToken, error) {
 	if tok.Headers, err = a.secrets.headers(ctx, name); err != nil {
 		return nil, err
 	}
+	a.tokens.put(name, gen, tok, a.now(), a.margin)
 	return tok, nil
 }
 
@@ -46,7 +54,20 @@ func (a *Agent) token(ctx context.Context, name string) (*AccessToken, error) {
 // fresh reports whether acc stays valid beyond the refresh margin. A token
 // without an expiry is used until the server rejects it.
 func (a *Agent) fresh(acc storedAccess) bool {
-	return acc.Expiry.IsZero() || a.now().Add(a.margin).Before(acc.Expiry)
+	if acc.Expiry.IsZero() {
+		return true
+	}
+	// Fix (found by test/e2e, TestE2E_LoginRefreshLogout): the margin is at
+	// most half the token's lifetime. A token that lives no longer than the
+	// margin (60 s by default) was never fresh, so every Token call
+	// refreshed, and a caller that took the per-server lock after another
+	// had just refreshed refreshed again: 8 concurrent `mcpauth token`
+	// made up to 8 refreshes with a 3 s token.
+	margin := a.margin
+	if life := acc.Expiry.Sub(acc.ObtainedAt); !acc.ObtainedAt.IsZero() && life > 0 && margin > life/2 {
+		margin = life / 2
+	}
+	return a.now().Add(margin).Before(acc.Expiry)
 }
 
 func (s storedAccess) public() *AccessToken {
@@ -149,10 +170,18 @@ func (a *Agent) clientAuth(ctx context.Context, name string, e *serverEntry) (oa
 		if err != nil {
 			return auth, err
 		}
-		if !ok || ci.ClientID != e.State.ClientID {
+		switch {
+		case ok && ci.ClientID == e.State.ClientID:
+			auth.ClientSecret = ci.ClientSecret
+		case e.State.AuthMethod == oauthex.AuthMethodNone:
+			// The issuer's slot holds another server's newer
+			// registration (a taken loopback port forces one), or
+			// none. That doesn't make ours invalid, and a public
+			// client needs nothing stored beyond its ID; if the AS
+			// did forget it, it answers invalid_client.
+		default:
 			return auth, a.registrationGone(ctx, name, e)
 		}
-		auth.ClientSecret = ci.ClientSecret
 	}
 	return auth, nil
 }
@@ -163,7 +192,12 @@ func (a *Agent) clientAuth(ctx context.Context, name string, e *serverEntry) (oa
 func (a *Agent) registrationGone(ctx context.Context, name string, e *serverEntry) error {
 	pre := e.State.ClientKind == ClientPreRegistered
 	if e.State.ClientKind == ClientDynamic {
-		a.secrets.delete(ctx, registrationKey(e.State.Issuer))
+		// Only if it is the registration this server used: another
+		// server of the issuer may have replaced it with a newer one,
+		// which is still good.
+		if ci, ok, _ := a.secrets.registration(ctx, e.State.Issuer); ok && ci.ClientID == e.State.ClientID {
+			a.secrets.delete(ctx, registrationKey(e.State.Issuer))
+		}
 	}
 	a.secrets.delete(ctx, refreshKey(name), accessKey(name))
 	a.noteError(ctx, name, "the authorization server no longer knows the client (invalid_client)")

@@ -132,6 +132,7 @@ func (a *Agent) List(ctx context.Context) ([]ServerStatus, error) {
 		if hasAT {
 			st.Expiry, st.Scopes = acc.Expiry, acc.Scopes
 		}
+		st.LastUsed, st.LastUsedBy = a.audit.serverLastUse(name)
 		switch {
 		case hasRT || (hasAT && (acc.Expiry.IsZero() || a.now().Before(acc.Expiry))):
 			st.State = StateSignedIn

@@ -48,7 +48,15 @@ func (a *Agent) Retry(ctx context.Context, name string, c Challenge) (*AccessTok
 			}
 			return a.Token(ctx, name)
 		}
-		return tok, err
+		if err != nil {
+			return nil, err
+		}
+		// refresh returns the bare token; like Token, Retry must add the
+		// configured headers, or the retried request goes out without them.
+		if tok.Headers, err = a.secrets.headers(ctx, name); err != nil {
+			return nil, err
+		}
+		return tok, nil
 	case http.StatusForbidden:
 		if ch.Error != "insufficient_scope" {
 			return nil, fmt.Errorf("server %s refused the request (403 %s)", name, sanitize(ch.Error))

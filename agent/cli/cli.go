@@ -63,6 +63,7 @@ type command struct {
 var commands = []*command{
 	addCmd, removeCmd, listCmd,
 	loginCmd, logoutCmd, tokenCmd,
+	clientCmd, statusCmd,
 	agentCmd, demoCmd, versionCmd,
 }
 
