@@ -21,6 +21,7 @@ type fakeAPI struct {
 	added   []agent.AddRequest
 	opts    agent.LoginOptions
 	list    []agent.ServerStatus
+	clients []agent.LocalClient
 	token   *agent.AccessToken
 	err     error
 	onLogin func() // runs inside Login, after OnURL
@@ -50,6 +51,19 @@ func (f *fakeAPI) Token(_ context.Context, name string) (*agent.AccessToken, err
 func (f *fakeAPI) Retry(_ context.Context, name string, _ agent.Challenge) (*agent.AccessToken, error) {
 	return f.token, f.record("retry " + name)
 }
+func (f *fakeAPI) AddClient(_ context.Context, name string) (string, error) {
+	if err := f.record("add-client " + name); err != nil {
+		return "", err
+	}
+	return fakeClientKey, nil
+}
+func (f *fakeAPI) ListClients(context.Context) ([]agent.LocalClient, error) {
+	return f.clients, f.record("list-clients")
+}
+func (f *fakeAPI) RemoveClient(_ context.Context, name string) error {
+	return f.record("remove-client " + name)
+}
+
 func (f *fakeAPI) Login(_ context.Context, name string, opts agent.LoginOptions) error {
 	f.mu.Lock()
 	f.opts = opts

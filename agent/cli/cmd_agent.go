@@ -3,58 +3,106 @@ package cli
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"log/slog"
 	"os"
+	"time"
 
 	"golang.org/x/sync/errgroup"
 
 	"mcpauth/agent"
 	"mcpauth/keystore"
+	"mcpauth/localproxy/httpbridge"
 )
 
 var agentCmd = &command{
 	name:    "agent",
-	args:    "",
+	args:    "[--port N]",
 	summary: "run the agent headless (without the tray)",
 	help: `
 Runs the agent in the foreground until interrupted (SIGINT or SIGTERM): it
 serves the other commands, the bridges and the UI on its control socket in
-the home directory, and refreshes tokens before they expire. Only one agent
-runs per home. Logs go to stderr; they never hold a secret.`,
-	example: "  mcpauth agent\n  MCPAUTH_HOME=/tmp/mcpauth-test mcpauth agent &",
-	run: func(ctx context.Context, r *runner, cmd *command, args []string) error {
-		if _, err := r.parse(newFlagSet(cmd, r), args); err != nil {
-			return err
-		}
-		home, err := homeDir(r.env)
-		if err != nil {
-			return err
-		}
-		logger := slog.New(slog.NewTextHandler(r.stderr, nil))
-		ln, err := agent.ListenControl(home)
-		if err != nil {
-			return err
-		}
-		defer ln.Close()
-		a, err := agent.New(agent.Options{
-			Home:    home,
-			Store:   keystore.Open(home, keystore.WithTimeout(keychainTimeout)),
-			Browser: agent.SystemBrowser(),
-			Logger:  logger,
-		})
-		if err != nil {
-			return err
-		}
-		defer a.Close()
-		logger.Info("mcpauth agent listening on "+ln.Addr().String(), "home", home, "pid", os.Getpid(), "version", r.env.Version)
-		g, gctx := errgroup.WithContext(ctx)
-		g.Go(func() error { return agent.ServeControl(gctx, ln, a, logger) })
-		g.Go(func() error { return a.Run(gctx) })
-		err = g.Wait()
-		logger.Info("mcpauth agent stopped")
+the home directory, refreshes tokens before they expire, and serves the
+HTTP bridge on 127.0.0.1:PORT, where host apps reach server NAME at
+http://127.0.0.1:PORT/servers/NAME/mcp with a key from 'mcpauth client add'.
+Only one agent runs per home. Logs go to stderr; they never hold a secret.
+
+If the default port is taken, the agent runs without the HTTP bridge and
+says so ('mcpauth status' too); a port given with --port must be free.`,
+	example: "  mcpauth agent\n  mcpauth agent --port 0      # any free port; see it with `mcpauth status`",
+	run:     runAgent,
+}
+
+// agentTokenCacheTTL is how long the agent answers Token from memory (see
+// agent.Options.TokenCacheTTL): bridge requests then cost no keychain read,
+// and a change made by another process is seen within this time.
+const agentTokenCacheTTL = 30 * time.Second
+
+func runAgent(ctx context.Context, r *runner, cmd *command, args []string) error {
+	fs := newFlagSet(cmd, r)
+	port := fs.Int("port", httpbridge.DefaultPort, "the HTTP bridge's `port` on 127.0.0.1; 0 picks a free one")
+	if _, err := r.parse(fs, args); err != nil {
 		return err
-	},
+	}
+	portSet := false
+	fs.Visit(func(f *flag.Flag) { portSet = portSet || f.Name == "port" })
+	if *port < 0 || *port > 65535 {
+		return usagef("--port must be between 0 and 65535")
+	}
+	home, err := homeDir(r.env)
+	if err != nil {
+		return err
+	}
+	logger := slog.New(slog.NewTextHandler(r.stderr, nil))
+	ln, err := agent.ListenControl(home)
+	if err != nil {
+		return err
+	}
+	defer ln.Close()
+	a, err := agent.New(agent.Options{
+		Home:          home,
+		Store:         keystore.Open(home, keystore.WithTimeout(keychainTimeout)),
+		Browser:       agent.SystemBrowser(),
+		Logger:        logger,
+		TokenCacheTTL: agentTokenCacheTTL,
+	})
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	// The bridge: a port the user chose must be free; the default one may
+	// be taken (by another home's agent, say), and then the agent runs
+	// without the bridge rather than not at all.
+	var bridge *httpbridge.Bridge
+	bln, err := httpbridge.Listen(*port)
+	switch {
+	case err != nil && portSet:
+		return err
+	case err != nil:
+		problem := fmt.Sprintf("port %d is in use; restart the agent with --port N (0: any free port)", *port)
+		a.SetBridge("", problem)
+		logger.Warn("mcpauth agent: no HTTP bridge: " + problem)
+	default:
+		if bridge, err = httpbridge.New(a, bln.Addr().String(), httpbridge.Options{Logger: logger}); err != nil {
+			bln.Close()
+			return err
+		}
+		a.SetBridge(bridge.URL(), "")
+	}
+	logger.Info("mcpauth agent listening on "+ln.Addr().String(), "home", home, "pid", os.Getpid(), "version", r.env.Version)
+	if bridge != nil {
+		logger.Info("mcpauth HTTP bridge listening on " + bridge.URL() + "/servers/NAME/mcp")
+	}
+	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() error { return agent.ServeControl(gctx, ln, a, logger) })
+	g.Go(func() error { return a.Run(gctx) })
+	if bridge != nil {
+		g.Go(func() error { return bridge.Serve(gctx, bln) })
+	}
+	err = g.Wait()
+	logger.Info("mcpauth agent stopped")
+	return err
 }
 
 // defaultDemoPort is fakeas.DemoPort: a fixed port keeps the demo server's
@@ -106,6 +154,9 @@ func runDemo(ctx context.Context, r *runner, cmd *command, args []string) error 
 			r.say("")
 			if err := r.login(ctx, api, demoName, *noBrowser); err != nil {
 				return err
+			}
+			if ctx.Err() != nil {
+				return nil // interrupted while signing in
 			}
 			tools, err := demoCall(ctx, api, demoName, url)
 			if err != nil {

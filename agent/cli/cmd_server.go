@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"flag"
 	"strings"
 	"time"
 
@@ -31,6 +32,34 @@ NAME: letters, digits, '-', '_' and '.', at most 64 characters.`,
 }
 
 func runAdd(ctx context.Context, r *runner, cmd *command, args []string) error {
+	if err := refuseSecretFlag(args); err != nil {
+		return err
+	}
+	fs := newFlagSet(cmd, r)
+	af := defineAddFlags(fs)
+	pos, err := r.parse(fs, args, "NAME", "URL")
+	if err != nil {
+		return err
+	}
+	if err := validateName(pos[0]); err != nil {
+		return err
+	}
+	req, err := af.request(r, pos[0], pos[1])
+	if err != nil {
+		return err
+	}
+	return r.withAPI(ctx, func(api agent.API) error {
+		if err := api.Add(ctx, req); err != nil {
+			return err
+		}
+		r.say("Added %s.\nNext: mcpauth login %s", req.Name, req.Name)
+		return nil
+	})
+}
+
+// refuseSecretFlag refuses --client-secret: a secret on the command line
+// shows in shell history and ps.
+func refuseSecretFlag(args []string) error {
 	for _, a := range args {
 		if a == "--" {
 			break
@@ -40,59 +69,63 @@ func runAdd(ctx context.Context, r *runner, cmd *command, args []string) error {
 				"put it in an environment variable and pass --client-secret-env VAR")
 		}
 	}
-	fs := newFlagSet(cmd, r)
-	clientID := fs.String("client-id", "", "a client `ID` registered with the server's authorization server")
-	secretEnv := fs.String("client-secret-env", "", "read the client secret from the environment variable `VAR`")
-	metadataURL := fs.String("client-metadata-url", "", "a Client ID Metadata Document `URL` to use as the client ID")
-	var scopes scopesFlag
-	fs.Var(&scopes, "scope", "`SCOPES` to request, space-separated; repeatable")
-	headers := headerFlag{}
-	fs.Var(headers, "header", "send `\"Name: value\"` on every request to the server (an API key, say);\nrepeatable; the value is kept in the keychain")
-	noResource := fs.Bool("no-resource", false, "omit the RFC 8707 resource parameter, for authorization servers\nthat reject it (Entra ID)")
-	params := paramFlag{}
-	fs.Var(params, "authorize-param", "add `key=value` to the authorization request; repeatable")
-	allowHTTP := fs.Bool("allow-http", false, "allow plain http to a host that is not loopback")
-	pos, err := r.parse(fs, args, "NAME", "URL")
-	if err != nil {
-		return err
-	}
+	return nil
+}
+
+// addFlags are the flags of `mcpauth add`, which `mcpauth connect URL`
+// takes too, for the server it registers.
+type addFlags struct {
+	clientID, secretEnv, metadataURL *string
+	scopes                           scopesFlag
+	headers                          headerFlag
+	noResource, allowHTTP            *bool
+	params                           paramFlag
+}
+
+func defineAddFlags(fs *flag.FlagSet) *addFlags {
+	f := &addFlags{headers: headerFlag{}, params: paramFlag{}}
+	f.clientID = fs.String("client-id", "", "a client `ID` registered with the server's authorization server")
+	f.secretEnv = fs.String("client-secret-env", "", "read the client secret from the environment variable `VAR`")
+	f.metadataURL = fs.String("client-metadata-url", "", "a Client ID Metadata Document `URL` to use as the client ID")
+	fs.Var(&f.scopes, "scope", "`SCOPES` to request, space-separated; repeatable")
+	fs.Var(f.headers, "header", "send `\"Name: value\"` on every request to the server (an API key, say);\nrepeatable; the value is kept in the keychain")
+	f.noResource = fs.Bool("no-resource", false, "omit the RFC 8707 resource parameter, for authorization servers\nthat reject it (Entra ID)")
+	fs.Var(f.params, "authorize-param", "add `key=value` to the authorization request; repeatable")
+	f.allowHTTP = fs.Bool("allow-http", false, "allow plain http to a host that is not loopback")
+	return f
+}
+
+// request builds and checks the AddRequest for name (checked by the
+// caller) and url from the parsed flags.
+func (f *addFlags) request(r *runner, name, url string) (agent.AddRequest, error) {
 	req := agent.AddRequest{
-		Name: pos[0], URL: pos[1],
-		ClientID: *clientID, ClientMetadataURL: *metadataURL,
-		Scopes: scopes, NoResource: *noResource, AllowHTTP: *allowHTTP,
-	}
-	if err := validateName(req.Name); err != nil {
-		return err
+		Name: name, URL: url,
+		ClientID: *f.clientID, ClientMetadataURL: *f.metadataURL,
+		Scopes: f.scopes, NoResource: *f.noResource, AllowHTTP: *f.allowHTTP,
 	}
 	if err := validateURL("the server URL", req.URL, req.AllowHTTP); err != nil {
-		return err
+		return req, err
 	}
 	if req.ClientMetadataURL != "" {
 		if err := validateURL("--client-metadata-url", req.ClientMetadataURL, false); err != nil {
-			return err
+			return req, err
 		}
 	}
-	if *secretEnv != "" {
+	if *f.secretEnv != "" {
 		if req.ClientID == "" {
-			return usagef("--client-secret-env needs --client-id: a secret belongs to a client ID")
+			return req, usagef("--client-secret-env needs --client-id: a secret belongs to a client ID")
 		}
-		if req.ClientSecret = r.env.Getenv(*secretEnv); req.ClientSecret == "" {
-			return usagef("--client-secret-env %s: $%s is unset or empty", *secretEnv, *secretEnv)
+		if req.ClientSecret = r.env.Getenv(*f.secretEnv); req.ClientSecret == "" {
+			return req, usagef("--client-secret-env %s: $%s is unset or empty", *f.secretEnv, *f.secretEnv)
 		}
 	}
-	if len(headers) > 0 {
-		req.Headers = headers
+	if len(f.headers) > 0 {
+		req.Headers = f.headers
 	}
-	if len(params) > 0 {
-		req.AuthorizeParams = params
+	if len(f.params) > 0 {
+		req.AuthorizeParams = f.params
 	}
-	return r.withAPI(ctx, func(api agent.API) error {
-		if err := api.Add(ctx, req); err != nil {
-			return err
-		}
-		r.say("Added %s.\nNext: mcpauth login %s", req.Name, req.Name)
-		return nil
-	})
+	return req, nil
 }
 
 var removeCmd = &command{
@@ -127,7 +160,8 @@ var listCmd = &command{
 Lists the registered servers: whether they are signed in, their
 authorization server (ISSUER), how mcpauth identifies itself there (CLIENT:
 pre-registered, cimd or dynamic), the granted scopes, when the access token
-expires and when it was last refreshed. It never shows a secret.`,
+expires, when it was last refreshed, and when and by which local client it
+was last used through the HTTP bridge (LAST USED). It never shows a secret.`,
 	example: "  mcpauth list\n  mcpauth list --json | jq '.[] | select(.state != \"signed in\") | .name'",
 	run: func(ctx context.Context, r *runner, cmd *command, args []string) error {
 		fs := newFlagSet(cmd, r)

@@ -15,12 +15,13 @@ import (
 // the error state get their error on a line of its own below the table.
 func writeTable(w io.Writer, list []agent.ServerStatus, now time.Time) error {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "NAME\tSTATE\tISSUER\tCLIENT\tSCOPES\tEXPIRES\tLAST REFRESH")
+	fmt.Fprintln(tw, "NAME\tSTATE\tISSUER\tCLIENT\tSCOPES\tEXPIRES\tLAST REFRESH\tLAST USED")
 	var errs []string
 	for _, s := range list {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n",
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n",
 			s.Name, orDash(string(s.State)), orDash(shortIssuer(s.Issuer)), orDash(string(s.ClientKind)),
-			orDash(strings.Join(s.Scopes, " ")), expires(s.Expiry, now), ago(s.LastRefresh, now))
+			orDash(strings.Join(s.Scopes, " ")), expires(s.Expiry, now), ago(s.LastRefresh, now),
+			lastUsed(s.LastUsed, s.LastUsedBy, now))
 		if s.Error != "" {
 			errs = append(errs, fmt.Sprintf("%s: %s", s.Name, s.Error))
 		}
@@ -79,6 +80,15 @@ func ago(t, now time.Time) string {
 	default:
 		return approx(now.Sub(t)) + " ago"
 	}
+}
+
+// lastUsed says when and by which local client a server was last used
+// through the HTTP bridge: "2m ago by cursor", or "-".
+func lastUsed(t time.Time, by string, now time.Time) string {
+	if t.IsZero() || by == "" {
+		return ago(t, now)
+	}
+	return ago(t, now) + " by " + by
 }
 
 // approx renders a positive duration the way people read it at a glance,

@@ -16,7 +16,8 @@ func TestWriteTable(t *testing.T) {
 	list := []agent.ServerStatus{
 		{Name: "linear", URL: "https://mcp.linear.app/mcp", State: agent.StateSignedIn, Issuer: "https://linear.app",
 			ClientKind: agent.ClientDynamic, Scopes: []string{"read", "write"},
-			Expiry: now.Add(9*time.Minute + 59*time.Second), LastRefresh: now.Add(-5 * time.Minute)},
+			Expiry: now.Add(9*time.Minute + 59*time.Second), LastRefresh: now.Add(-5 * time.Minute),
+			LastUsed: now.Add(-2 * time.Minute), LastUsedBy: "cursor"},
 		{Name: "corp", URL: "https://mcp.corp.example/mcp", State: agent.StateNeedsLogin,
 			Issuer: "https://login.corp.example/oauth2/default", ClientKind: agent.ClientPreRegistered,
 			Expiry: now.Add(-3 * time.Hour)},
@@ -26,10 +27,10 @@ func TestWriteTable(t *testing.T) {
 	if err := writeTable(&buf, list, now); err != nil {
 		t.Fatal(err)
 	}
-	want := `NAME    STATE        ISSUER                             CLIENT          SCOPES      EXPIRES         LAST REFRESH
-linear  signed in    linear.app                         dynamic         read write  in 9m           5m ago
-corp    needs login  login.corp.example/oauth2/default  pre-registered  -           expired 3h ago  -
-new     error        -                                  -               -           -               -
+	want := `NAME    STATE        ISSUER                             CLIENT          SCOPES      EXPIRES         LAST REFRESH  LAST USED
+linear  signed in    linear.app                         dynamic         read write  in 9m           5m ago        2m ago by cursor
+corp    needs login  login.corp.example/oauth2/default  pre-registered  -           expired 3h ago  -             -
+new     error        -                                  -               -           -               -             -
 
 new: no authorization server found
 `

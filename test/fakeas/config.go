@@ -154,6 +154,12 @@ type Config struct {
 	// Logf, when set, receives one line per protocol event. It never
 	// receives a token, code, verifier or secret.
 	Logf func(format string, args ...any)
+
+	// OnMCPRequest, when set, sees every request to the MCP endpoint
+	// before it is authenticated, so that tests can check what a bridge
+	// forwards (headers that must, or must never, arrive). It must not
+	// keep r or read its body.
+	OnMCPRequest func(r *http.Request)
 }
 
 // Stats counts protocol events. All fields count successful operations,

@@ -58,6 +58,9 @@ func (s *Server) newResourceHandler() http.Handler {
 // bearer authenticates every request to the MCP endpoint.
 func (s *Server) bearer(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if s.cfg.OnMCPRequest != nil {
+			s.cfg.OnMCPRequest(r)
+		}
 		tok, sent := bearerToken(r)
 		if !sent {
 			s.challenge(w, http.StatusUnauthorized, "", s.cfg.ChallengeScope)
