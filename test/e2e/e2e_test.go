@@ -1,0 +1,435 @@
+package e2e
+
+import (
+	"bytes"
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"mcpauth/keystore"
+	"mcpauth/test/oidc"
+)
+
+// Built once by TestMain when MCPAUTH_E2E=1.
+var (
+	mcpauthBin, fakebrowserBin string
+	buildErr                   error
+)
+
+func TestMain(m *testing.M) {
+	if os.Getenv("MCPAUTH_E2E") != "1" {
+		os.Exit(m.Run()) // every test and benchmark skips
+	}
+	dir, err := os.MkdirTemp("", "mcpauth-e2e-bin-")
+	if err != nil {
+		buildErr = err
+		os.Exit(m.Run())
+	}
+	mcpauthBin = filepath.Join(dir, "mcpauth")
+	fakebrowserBin = filepath.Join(dir, "fakebrowser")
+	for _, b := range []struct{ out, pkg string }{
+		{mcpauthBin, "mcpauth"},
+		{fakebrowserBin, "mcpauth/test/fakebrowser/cmd/fakebrowser"},
+	} {
+		out, err := exec.Command("go", "build", "-o", b.out, b.pkg).CombinedOutput()
+		if err != nil {
+			buildErr = fmt.Errorf("go build %s: %v\n%s", b.pkg, err, out)
+			break
+		}
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+// requireE2E skips unless MCPAUTH_E2E=1. When it is set, every missing
+// prerequisite is fatal: CI must never pass by skipping.
+func requireE2E(tb testing.TB) {
+	tb.Helper()
+	if os.Getenv("MCPAUTH_E2E") != "1" {
+		tb.Skip("end-to-end test: run `make test` (it sets MCPAUTH_E2E=1 inside a D-Bus session with gnome-keyring unlocked; see scripts/test.sh)")
+	}
+	if buildErr != nil {
+		tb.Fatalf("building the binaries: %v", buildErr)
+	}
+	if os.Getenv("DBUS_SESSION_BUS_ADDRESS") == "" {
+		tb.Fatal("MCPAUTH_E2E=1 but there is no D-Bus session bus: run inside dbus-run-session with gnome-keyring unlocked, as scripts/test.sh does")
+	}
+	if _, err := exec.LookPath("secret-tool"); err != nil {
+		tb.Fatal("MCPAUTH_E2E=1 but secret-tool is missing: apt install libsecret-tools (scripts/deps.sh test)")
+	}
+	if err := oidc.NodeAvailable(); err != nil {
+		tb.Fatalf("MCPAUTH_E2E=1 but the oidc-provider server can't run: %v", err)
+	}
+}
+
+// cmdTimeout bounds every mcpauth process a test runs.
+const cmdTimeout = 60 * time.Second
+
+// session is one MCPAUTH_HOME with its environment, and the record of
+// everything its commands printed and every token the test saw, for the
+// leak check.
+type session struct {
+	tb         testing.TB
+	as         *oidc.AS
+	home       string
+	browserLog string
+	env        []string
+
+	// wantTokens makes the leak check fail if the test saw no token,
+	// since it then checked nothing.
+	wantTokens bool
+
+	mu      sync.Mutex
+	outputs []captured
+	secrets map[string]bool
+}
+
+type captured struct{ label, text string }
+
+// newSession makes a fresh home and environment: BROWSER is the fake
+// browser, which logs every open to browserLog. In tests (not benchmarks)
+// it checks for leaks when the test ends, and it always removes the home's
+// keychain items.
+func newSession(tb testing.TB, as *oidc.AS) *session {
+	tb.Helper()
+	home := tb.TempDir()
+	s := &session{
+		tb:         tb,
+		as:         as,
+		home:       home,
+		browserLog: filepath.Join(tb.TempDir(), "browser.log"),
+		wantTokens: as != nil,
+		secrets:    map[string]bool{},
+	}
+	for _, kv := range os.Environ() {
+		k, _, _ := strings.Cut(kv, "=")
+		if k == "MCPAUTH_HOME" || k == "BROWSER" || strings.HasPrefix(k, "FAKEBROWSER_") {
+			continue
+		}
+		s.env = append(s.env, kv)
+	}
+	s.env = append(s.env, "MCPAUTH_HOME="+home, "BROWSER="+fakebrowserBin, "FAKEBROWSER_LOG="+s.browserLog)
+	// Cleanups run last-registered first: the leak check reads the
+	// keychain before it is cleared.
+	tb.Cleanup(s.clearKeychain)
+	if t, ok := tb.(*testing.T); ok {
+		t.Cleanup(func() { s.checkLeaks(t) })
+	}
+	return s
+}
+
+// clearKeychain deletes every keychain item of the home.
+func (s *session) clearKeychain() {
+	exec.Command("secret-tool", "clear", "service", keystore.ServiceName(s.home)).Run()
+}
+
+// result is one finished process.
+type result struct {
+	args           []string
+	code           int
+	stdout, stderr string
+	dur            time.Duration
+}
+
+// proc is a started mcpauth process.
+type proc struct {
+	s              *session
+	cmd            *exec.Cmd
+	cancel         context.CancelFunc
+	stdout, stderr bytes.Buffer
+	start          time.Time
+	args           []string
+	secretStdout   bool // stdout is a token: keep it out of the record
+}
+
+func (s *session) start(args ...string) *proc {
+	s.tb.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), cmdTimeout)
+	p := &proc{s: s, cancel: cancel, args: args}
+	p.cmd = exec.CommandContext(ctx, mcpauthBin, args...)
+	p.cmd.Env = s.env
+	p.cmd.Stdout, p.cmd.Stderr = &p.stdout, &p.stderr
+	p.cmd.WaitDelay = 5 * time.Second
+	p.start = time.Now()
+	if err := p.cmd.Start(); err != nil {
+		cancel()
+		s.tb.Fatalf("start mcpauth %s: %v", strings.Join(args, " "), err)
+	}
+	return p
+}
+
+func (p *proc) wait() result {
+	p.s.tb.Helper()
+	defer p.cancel()
+	err := p.cmd.Wait()
+	r := result{args: p.args, stdout: p.stdout.String(), stderr: p.stderr.String(), dur: time.Since(p.start)}
+	var ee *exec.ExitError
+	switch {
+	case err == nil:
+	case errors.As(err, &ee) && ee.Exited():
+		r.code = ee.ExitCode()
+	default:
+		p.s.tb.Fatalf("mcpauth %s: %v (after %s); stderr:\n%s", strings.Join(p.args, " "), err, r.dur, p.s.redact(r.stderr))
+	}
+	label := "mcpauth " + strings.Join(p.args, " ")
+	if p.secretStdout {
+		if tok := strings.TrimSpace(r.stdout); tok != "" {
+			p.s.addSecret(tok)
+		}
+	} else {
+		p.s.record(label+" (stdout)", r.stdout)
+	}
+	p.s.record(label+" (stderr)", r.stderr)
+	return r
+}
+
+// run runs mcpauth to completion.
+func (s *session) run(args ...string) result {
+	s.tb.Helper()
+	return s.start(args...).wait()
+}
+
+// mustRun runs mcpauth and fails the test unless it exits 0.
+func (s *session) mustRun(args ...string) result {
+	s.tb.Helper()
+	r := s.run(args...)
+	if r.code != 0 {
+		s.tb.Fatalf("%s", s.describe(r, "want exit 0"))
+	}
+	return r
+}
+
+// startToken starts `mcpauth token NAME`, whose stdout is a secret.
+func (s *session) startToken(name string) *proc {
+	s.tb.Helper()
+	p := s.start("token", name)
+	p.secretStdout = true
+	return p
+}
+
+// token runs `mcpauth token NAME` and returns the token, failing unless it
+// exits 0 with one.
+func (s *session) token(name string) string {
+	s.tb.Helper()
+	r := s.startToken(name).wait()
+	tok := strings.TrimSpace(r.stdout)
+	if r.code != 0 || tok == "" || strings.ContainsAny(tok, " \n") {
+		s.tb.Fatalf("%s", s.describe(r, "want exit 0 and one token on stdout"))
+	}
+	return tok
+}
+
+// describe renders a result for a failure message, redacted.
+func (s *session) describe(r result, want string) string {
+	return fmt.Sprintf("mcpauth %s: exit %d after %s, %s\nstdout:\n%s\nstderr:\n%s",
+		strings.Join(r.args, " "), r.code, r.dur.Round(time.Millisecond), want, s.redact(r.stdout), s.redact(r.stderr))
+}
+
+func (s *session) record(label, text string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.outputs = append(s.outputs, captured{label, text})
+}
+
+func (s *session) addSecret(v string) {
+	if v == "" {
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.secrets[v] = true
+}
+
+// longRun matches what may be a token we never saw (a refresh token, a
+// code): redact() hides every such run along with the known tokens.
+// oidc-provider's tokens and codes are 43 base64url characters.
+var longRun = regexp.MustCompile(`[A-Za-z0-9_-]{40,}`)
+
+// redact hides every token the test saw, and any long opaque string, so
+// that failure messages are safe to print.
+func (s *session) redact(text string) string {
+	s.mu.Lock()
+	for v := range s.secrets {
+		text = strings.ReplaceAll(text, v, "[TOKEN]")
+	}
+	s.mu.Unlock()
+	return longRun.ReplaceAllString(text, "[REDACTED]")
+}
+
+// checkLeaks fails the test if any token the test saw appears in any
+// command's output (other than token's stdout), or in any file under the
+// home, sockets and all, the way `grep -r` would find it.
+func (s *session) checkLeaks(t *testing.T) {
+	// The current refresh token too, if the keychain still holds one.
+	s.addSecret(s.keychainRefreshToken("oidc"))
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	secrets := make([]string, 0, len(s.secrets))
+	for v := range s.secrets {
+		secrets = append(secrets, v)
+	}
+	for _, o := range s.outputs {
+		for _, v := range secrets {
+			if strings.Contains(o.text, v) {
+				t.Errorf("LEAK: a token appears in the output of %s", o.label)
+			}
+		}
+	}
+	var files []string
+	for _, root := range []string{s.home, filepath.Dir(s.browserLog)} {
+		filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
+			if err == nil && d.Type().IsRegular() {
+				files = append(files, path)
+			}
+			return nil
+		})
+	}
+	sort.Strings(files)
+	for _, f := range files {
+		data, err := os.ReadFile(f)
+		if err != nil {
+			t.Errorf("leak check: %v", err)
+			continue
+		}
+		for _, v := range secrets {
+			if bytes.Contains(data, []byte(v)) {
+				t.Errorf("LEAK: a token appears in the file %s", f)
+			}
+		}
+	}
+	if s.wantTokens && len(secrets) == 0 && !t.Failed() {
+		t.Error("leak check: the test saw no token, so it checked nothing")
+	}
+}
+
+// keychainRefreshToken reads server name's refresh token straight from the
+// Secret Service with secret-tool, an independent client, or returns "" if
+// there is none. It knows keystore's item layout (see keystore/chunk.go and
+// agent/secrets.go): item "server/NAME/refresh" under ServiceName(home),
+// holding "mcpauth-value:" + base64 of a JSON object. Its output is never
+// recorded or logged.
+func (s *session) keychainRefreshToken(name string) string {
+	s.tb.Helper()
+	out, err := exec.Command("secret-tool", "lookup",
+		"service", keystore.ServiceName(s.home), "username", "server/"+name+"/refresh").Output()
+	if err != nil || len(out) == 0 {
+		return "" // secret-tool exits 1 when nothing matches
+	}
+	b64, ok := strings.CutPrefix(strings.TrimSpace(string(out)), "mcpauth-value:")
+	if !ok {
+		s.tb.Fatalf("keychain item server/%s/refresh is not in keystore's single-item layout; update keychainRefreshToken", name)
+	}
+	raw, err := base64.StdEncoding.DecodeString(b64)
+	var v struct {
+		RefreshToken string `json:"refresh_token"`
+	}
+	if err == nil {
+		err = json.Unmarshal(raw, &v)
+	}
+	if err != nil || v.RefreshToken == "" {
+		s.tb.Fatalf("keychain item server/%s/refresh: can't decode it (%v)", name, err)
+	}
+	s.addSecret(v.RefreshToken)
+	return v.RefreshToken
+}
+
+// keychainItems lists the accounts of the home's keychain items, using
+// `secret-tool search --all service NAME`: it prints each item's secret to
+// stdout and its attributes to stderr, and exits 0 with no output when
+// nothing matches.
+func (s *session) keychainItems() []string {
+	s.tb.Helper()
+	var stdout, stderr bytes.Buffer
+	cmd := exec.Command("secret-tool", "search", "--all", "service", keystore.ServiceName(s.home))
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Run(); err != nil && stdout.Len()+stderr.Len() > 0 {
+		s.tb.Fatalf("secret-tool search: %v: %s", err, s.redact(stderr.String()))
+	}
+	var accounts []string
+	for _, line := range strings.Split(stderr.String(), "\n") {
+		if acc, ok := strings.CutPrefix(line, "attribute.username = "); ok {
+			accounts = append(accounts, acc)
+		}
+	}
+	if stdout.Len() > 0 && len(accounts) == 0 {
+		accounts = append(accounts, "(an item without a username attribute)")
+	}
+	return accounts
+}
+
+// browserOpens returns how many URLs the fake browser opened.
+func (s *session) browserOpens() int {
+	data, err := os.ReadFile(s.browserLog)
+	if errors.Is(err, fs.ErrNotExist) {
+		return 0
+	}
+	if err != nil {
+		s.tb.Fatalf("reading FAKEBROWSER_LOG: %v", err)
+	}
+	return strings.Count(string(data), "\n")
+}
+
+// serverStatus is one entry of `mcpauth list --json`.
+type serverStatus struct {
+	Name       string    `json:"name"`
+	URL        string    `json:"url"`
+	State      string    `json:"state"`
+	Error      string    `json:"error"`
+	Issuer     string    `json:"issuer"`
+	ClientKind string    `json:"client_kind"`
+	Expiry     time.Time `json:"expiry"`
+}
+
+// status returns name's entry in `mcpauth list --json`.
+func (s *session) status(name string) serverStatus {
+	s.tb.Helper()
+	r := s.mustRun("list", "--json")
+	var list []serverStatus
+	if err := json.Unmarshal([]byte(r.stdout), &list); err != nil {
+		s.tb.Fatalf("%s", s.describe(r, fmt.Sprintf("want a JSON list (%v)", err)))
+	}
+	for _, st := range list {
+		if st.Name == name {
+			return st
+		}
+	}
+	s.tb.Fatalf("%s", s.describe(r, "want server "+name+" in the list"))
+	return serverStatus{}
+}
+
+var httpClient = &http.Client{Timeout: 10 * time.Second}
+
+// mcpInitialize POSTs an MCP initialize request to the server with the
+// token and returns the HTTP status.
+func mcpInitialize(tb testing.TB, mcpURL, token string) int {
+	tb.Helper()
+	body := `{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-06-18",` +
+		`"capabilities":{},"clientInfo":{"name":"mcpauth-e2e","version":"0"}}}`
+	req, err := http.NewRequest(http.MethodPost, mcpURL, strings.NewReader(body))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Accept", "application/json, text/event-stream")
+	req.Header.Set("Authorization", "Bearer "+token)
+	resp, err := httpClient.Do(req)
+	if err != nil {
+		tb.Fatalf("POST initialize to the MCP server: %v", err)
+	}
+	resp.Body.Close()
+	return resp.StatusCode
+}
