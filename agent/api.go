@@ -36,6 +36,10 @@ type API interface {
 	// insufficient_scope) and returns the token to retry with. See
 	// Challenge and Transport.
 	Retry(ctx context.Context, name string, c Challenge) (*AccessToken, error)
+	// Headers returns the server's configured extra headers (secrets),
+	// for requests sent before any token is held: a server that needs no
+	// OAuth may still need its API key.
+	Headers(ctx context.Context, name string) (map[string]string, error)
 
 	// AddClient issues a key for a new local client of the HTTP bridge
 	// (`mcpauth client add`). The key is returned once and never stored:

@@ -127,6 +127,15 @@ func (c *Client) Token(ctx context.Context, name string) (*AccessToken, error) {
 
 // Retry reports a refused token to the agent (see API.Retry). With
 // c.Interactive it may run a whole login in the agent before it answers.
+// Headers asks the agent for name's configured extra headers.
+func (c *Client) Headers(ctx context.Context, name string) (map[string]string, error) {
+	h := map[string]string{}
+	if err := c.call(ctx, http.MethodPost, serverPath(name, "headers"), nil, &h); err != nil {
+		return nil, err
+	}
+	return h, nil
+}
+
 func (c *Client) Retry(ctx context.Context, name string, ch Challenge) (*AccessToken, error) {
 	var tok AccessToken
 	if err := c.call(ctx, http.MethodPost, serverPath(name, "retry"), ch, &tok); err != nil {

@@ -14,6 +14,7 @@ package agent
 //	POST   /v1/servers/{name}/logout                                -> 204
 //	POST   /v1/servers/{name}/token                                 -> AccessToken
 //	POST   /v1/servers/{name}/retry      Challenge                  -> AccessToken
+//	POST   /v1/servers/{name}/headers                               -> map of header values
 //	GET    /v1/clients                   []LocalClient
 //	POST   /v1/clients                   {"name":...}               -> {"name":...,"key":...}
 //	DELETE /v1/clients/{name}                                       -> 204
@@ -357,6 +358,10 @@ func (h *controlHandler) routes() http.Handler {
 			err = errors.New("the agent produced no token")
 		}
 		h.reply(w, r, tok, err)
+	})
+	mux.HandleFunc("POST /v1/servers/{name}/headers", func(w http.ResponseWriter, r *http.Request) {
+		hdrs, err := h.api.Headers(r.Context(), r.PathValue("name"))
+		h.reply(w, r, hdrs, err)
 	})
 	mux.HandleFunc("POST /v1/servers/{name}/retry", func(w http.ResponseWriter, r *http.Request) {
 		var c Challenge

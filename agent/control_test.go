@@ -58,6 +58,10 @@ func (f *fakeAPI) Token(ctx context.Context, name string) (*AccessToken, error) 
 	}
 	return f.token, nil
 }
+func (f *fakeAPI) Headers(ctx context.Context, name string) (map[string]string, error) {
+	return map[string]string{"X-Api-Key": "k"}, f.record("headers " + name)
+}
+
 func (f *fakeAPI) Retry(ctx context.Context, name string, c Challenge) (*AccessToken, error) {
 	f.mu.Lock()
 	f.challenge = c
@@ -154,6 +158,8 @@ func TestControlRoundTrip(t *testing.T) {
 		{"logout", func(ctx context.Context, c *Client) (any, error) { return nil, c.Logout(ctx, "linear") }, nil, "logout linear"},
 		{"token", func(ctx context.Context, c *Client) (any, error) { return c.Token(ctx, "linear") }, tok, "token linear"},
 		{"retry", func(ctx context.Context, c *Client) (any, error) { return c.Retry(ctx, "linear", challenge) }, tok, "retry linear"},
+		{"headers", func(ctx context.Context, c *Client) (any, error) { return c.Headers(ctx, "linear") },
+			map[string]string{"X-Api-Key": "k"}, "headers linear"},
 		{"status", func(ctx context.Context, c *Client) (any, error) {
 			st, err := c.Status(ctx)
 			if st != nil {

@@ -32,6 +32,14 @@ func (a *Agent) Token(ctx context.Context, name string) (*AccessToken, error) {
 	return tok, nil
 }
 
+// Headers returns name's configured extra headers (API.Headers).
+func (a *Agent) Headers(ctx context.Context, name string) (map[string]string, error) {
+	if _, err := a.reg.get(name); err != nil {
+		return nil, err
+	}
+	return a.secrets.headers(ctx, name)
+}
+
 func (a *Agent) token(ctx context.Context, name string) (*AccessToken, error) {
 	if _, err := a.reg.get(name); err != nil {
 		return nil, err

@@ -7,14 +7,17 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"sync"
+	"sync/atomic"
 
 	"mcpauth/agent/oauthex"
 )
 
-// MaxStepUps bounds step-up re-authorizations per server and operation
-// (MCP authorization, step 6), so a server that never accepts the scopes
-// it asks for can't loop the user through the browser.
-const MaxStepUps = 3
+// MaxAuthorizations bounds the authorizations (a login, then step-ups)
+// one request may cause (MCP authorization, step 6: step-up at most 3
+// times), so a server that never accepts the scopes it asks for can't loop
+// the user through the browser.
+const MaxAuthorizations = 3
 
 // Challenge reports that a server refused a token (see API.Retry).
 type Challenge struct {
@@ -73,9 +76,14 @@ func (a *Agent) Retry(ctx context.Context, name string, c Challenge) (*AccessTok
 }
 
 // Transport sends requests to one server with its token and its configured
-// headers, through any API (in-process or over the control socket). A 401
-// gets one refresh-or-login and one retry; a 403 insufficient_scope gets up
-// to MaxStepUps step-ups. It never mutates the caller's request.
+// headers, through any API (in-process or over the control socket). It
+// never mutates the caller's request.
+//
+// With no token held it sends the request without one: a server that needs
+// no OAuth just answers (and later requests skip the token lookup), and a
+// protected one answers 401 with the challenge that starts the login. A 401
+// gets one refresh-or-login and one retry; a 403 insufficient_scope steps
+// up. At most MaxAuthorizations logins happen per request.
 type Transport struct {
 	API    API
 	Server string
@@ -83,6 +91,10 @@ type Transport struct {
 	Base http.RoundTripper
 	// Interactive allows browser logins from inside RoundTrip.
 	Interactive bool
+
+	open atomic.Bool // the server answered a request sent without a token
+	hmu  sync.Mutex
+	hdrs map[string]string // configured headers, for requests without a token
 }
 
 var _ http.RoundTripper = (*Transport)(nil)
@@ -97,50 +109,121 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	if err != nil {
 		return nil, err
 	}
-	tok, err := t.API.Token(ctx, t.Server)
-	var lr *LoginRequiredError
-	if errors.As(err, &lr) && t.Interactive {
-		if err = t.API.Login(ctx, t.Server, LoginOptions{}); err == nil {
-			tok, err = t.API.Token(ctx, t.Server)
-		}
-	}
+	tok, err := t.token(ctx)
 	if err != nil {
 		return nil, err
 	}
-	retried401, stepUps := false, 0
+	retried401, logins := false, 0
 	for {
 		r := req.Clone(ctx)
 		if body != nil {
 			r.Body, r.ContentLength = io.NopCloser(bytes.NewReader(body)), int64(len(body))
 		}
-		for k, v := range tok.Headers {
+		hdrs, err := t.headers(ctx, tok)
+		if err != nil {
+			return nil, err
+		}
+		for k, v := range hdrs {
 			r.Header.Set(k, v)
 		}
-		r.Header.Set("Authorization", "Bearer "+tok.Value)
+		if tok != nil {
+			r.Header.Set("Authorization", "Bearer "+tok.Value)
+		} else {
+			r.Header.Del("Authorization")
+		}
 		resp, err := base.RoundTrip(r)
 		if err != nil {
 			return nil, err
 		}
-		ch := Challenge{Status: resp.StatusCode, WWWAuthenticate: resp.Header.Values("WWW-Authenticate"),
-			Rejected: tok.Value, Interactive: t.Interactive}
 		switch {
 		case resp.StatusCode == http.StatusUnauthorized && !retried401:
 			retried401 = true
+			drain(resp)
+			tok, err = t.after401(ctx, tok, resp.Header, &logins)
 		case resp.StatusCode == http.StatusForbidden && isInsufficientScope(resp.Header):
-			if stepUps == MaxStepUps {
-				bc, _ := oauthex.BearerFromHeader(resp.Header)
-				drain(resp)
+			bc, _ := oauthex.BearerFromHeader(resp.Header)
+			drain(resp)
+			if logins == MaxAuthorizations || !t.Interactive {
 				return nil, &StepUpRequiredError{Server: t.Server, Scopes: bc.Scopes}
 			}
-			stepUps++
+			tok, err = t.login(ctx, bc.Scopes, &logins)
 		default:
+			if tok == nil && resp.StatusCode < 400 {
+				t.open.Store(true)
+			}
 			return resp, nil
 		}
-		drain(resp)
-		if tok, err = t.API.Retry(ctx, t.Server, ch); err != nil {
+		if err != nil {
 			return nil, err
 		}
 	}
+}
+
+// token returns the token to send, or nil to send none: the server is
+// known to be open, or no token is held yet.
+func (t *Transport) token(ctx context.Context) (*AccessToken, error) {
+	if t.open.Load() {
+		return nil, nil
+	}
+	tok, err := t.API.Token(ctx, t.Server)
+	var lr *LoginRequiredError
+	if errors.As(err, &lr) {
+		return nil, nil
+	}
+	return tok, err
+}
+
+// headers returns the configured headers: a token carries them; without
+// one they are asked for once.
+func (t *Transport) headers(ctx context.Context, tok *AccessToken) (map[string]string, error) {
+	if tok != nil {
+		return tok.Headers, nil
+	}
+	t.hmu.Lock()
+	defer t.hmu.Unlock()
+	if t.hdrs == nil {
+		h, err := t.API.Headers(ctx, t.Server)
+		if err != nil {
+			return nil, err
+		}
+		if h == nil {
+			h = map[string]string{}
+		}
+		t.hdrs = h
+	}
+	return t.hdrs, nil
+}
+
+// after401 refreshes a refused token (reactive refresh) and, when only a
+// login helps, logs in.
+func (t *Transport) after401(ctx context.Context, tok *AccessToken, h http.Header, logins *int) (*AccessToken, error) {
+	t.open.Store(false)
+	if tok != nil {
+		next, err := t.API.Retry(ctx, t.Server, Challenge{
+			Status: http.StatusUnauthorized, WWWAuthenticate: h.Values("WWW-Authenticate"), Rejected: tok.Value,
+		})
+		var lr *LoginRequiredError
+		var rg *RegistrationGoneError
+		if !errors.As(err, &lr) && !(errors.As(err, &rg) && !rg.PreRegistered) {
+			return next, err
+		}
+		if !t.Interactive {
+			return nil, err
+		}
+	} else if !t.Interactive {
+		return nil, &LoginRequiredError{Server: t.Server, Reason: "not signed in"}
+	}
+	return t.login(ctx, nil, logins)
+}
+
+// login runs one authorization (a login, or a step-up when scopes are
+// given) and returns the new token.
+func (t *Transport) login(ctx context.Context, scopes []string, logins *int) (*AccessToken, error) {
+	*logins++
+	if err := t.API.Login(ctx, t.Server, LoginOptions{Scopes: scopes}); err != nil {
+		return nil, err
+	}
+	return t.API.Token(ctx, t.Server)
 }
 
 func isInsufficientScope(h http.Header) bool {

@@ -1,6 +1,7 @@
 package agent
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -136,7 +137,9 @@ func newStubEnv(t *testing.T, answer func(n int) int, add ...func(*AddRequest)) 
 }
 
 // TestTransportStepUpLimit: a server that keeps answering 403
-// insufficient_scope gets MaxStepUps step-ups, then *StepUpRequiredError.
+// insufficient_scope gets at most MaxAuthorizations authorizations in all
+// (the first login included, as the conformance suite's scope-retry-limit
+// scenario demands), then *StepUpRequiredError.
 func TestTransportStepUpLimit(t *testing.T) {
 	e, rs := newStubEnv(t, func(int) int { return http.StatusForbidden })
 	rt := &Transport{API: e.Agent, Server: testServer, Interactive: true}
@@ -148,11 +151,11 @@ func TestTransportStepUpLimit(t *testing.T) {
 	if diff := cmp.Diff([]string{"mcp", "admin"}, su.Scopes); diff != "" {
 		t.Errorf("StepUpRequiredError scopes (-want +got):\n%s", diff)
 	}
-	// One login because none was held, then MaxStepUps step-ups.
-	if got, want := e.Browser.Opens(), 1+MaxStepUps; got != want {
+	// One login because none was held, then step-ups up to the limit.
+	if got, want := e.Browser.Opens(), MaxAuthorizations; got != want {
 		t.Errorf("browser opened %d times, want %d", got, want)
 	}
-	if got, want := len(rs.requests()), 1+MaxStepUps; got != want {
+	if got, want := len(rs.requests()), MaxAuthorizations; got != want {
 		t.Errorf("server got %d requests with a token, want %d", got, want)
 	}
 }
@@ -302,5 +305,76 @@ func TestTransportProactiveRefresh(t *testing.T) {
 	}
 	if len(rs.requests()) != 1 || e.AS.Stats().Refreshes != 1 {
 		t.Errorf("%d requests, %d refreshes; want 1 and 1", len(rs.requests()), e.AS.Stats().Refreshes)
+	}
+}
+
+// countingAPI counts the token look-ups a Transport makes.
+type countingAPI struct {
+	API
+	mu     sync.Mutex
+	tokens int
+}
+
+func (c *countingAPI) Token(ctx context.Context, name string) (*AccessToken, error) {
+	c.mu.Lock()
+	c.tokens++
+	c.mu.Unlock()
+	return c.API.Token(ctx, name)
+}
+
+// TestTransportOpenServer: a server that needs no OAuth is reached without
+// a login (the conformance suite's plain initialize and tools scenarios),
+// with its configured headers, and later requests skip the token look-up,
+// which would read the keychain for nothing.
+func TestTransportOpenServer(t *testing.T) {
+	var mu sync.Mutex
+	var keys []string
+	open := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		keys = append(keys, r.Header.Get("X-Api-Key")+"|"+r.Header.Get("Authorization"))
+		mu.Unlock()
+		w.Header().Set("Content-Type", "application/json")
+		fmt.Fprint(w, `{"jsonrpc":"2.0","id":1,"result":{}}`)
+	}))
+	t.Cleanup(open.Close)
+	e := newBareEnv(t, fakeas.Config{})
+	if err := e.Add(t.Context(), AddRequest{Name: testServer, URL: open.URL + "/mcp", Headers: map[string]string{"X-Api-Key": "k1"}}); err != nil {
+		t.Fatal(err)
+	}
+	api := &countingAPI{API: e.Agent}
+	rt := &Transport{API: api, Server: testServer, Interactive: true}
+	for i := 0; i < 3; i++ {
+		resp, _, err := mcpCall(t, rt, open.URL+"/mcp", "", mcpInitialize)
+		if err != nil || resp.StatusCode != http.StatusOK {
+			t.Fatalf("request %d: status %d, err %v", i, statusOf(resp), err)
+		}
+	}
+	if n := e.Browser.Opens(); n != 0 {
+		t.Errorf("browser opened %d times for an open server", n)
+	}
+	if api.tokens != 1 {
+		t.Errorf("%d token look-ups, want 1 (then the server is known to be open)", api.tokens)
+	}
+	if want := []string{"k1|", "k1|", "k1|"}; !slices.Equal(keys, want) {
+		t.Errorf("server saw X-Api-Key|Authorization %q, want %q", keys, want)
+	}
+}
+
+// TestTransportLoginOn401: with no token held the request goes out without
+// one, and the server's 401 starts the login; the retried request carries
+// the new token.
+func TestTransportLoginOn401(t *testing.T) {
+	e := newTestEnv(t, fakeas.Config{})
+	rt := &Transport{API: e.Agent, Server: testServer, Interactive: true}
+	resp, _, err := mcpCall(t, rt, e.AS.URL(), "", mcpInitialize)
+	if err != nil || resp.StatusCode != http.StatusOK {
+		t.Fatalf("initialize: status %d, err %v", statusOf(resp), err)
+	}
+	if n := e.Browser.Opens(); n != 1 {
+		t.Errorf("browser opened %d times, want 1", n)
+	}
+	rt2 := &Transport{API: e.Agent, Server: testServer}
+	if _, _, err := mcpCall(t, rt2, e.AS.URL(), "", mcpInitialize); err != nil {
+		t.Errorf("second transport, token held: %v", err)
 	}
 }

@@ -48,6 +48,9 @@ func (f *fakeAPI) List(context.Context) ([]agent.ServerStatus, error) {
 func (f *fakeAPI) Token(_ context.Context, name string) (*agent.AccessToken, error) {
 	return f.token, f.record("token " + name)
 }
+func (f *fakeAPI) Headers(_ context.Context, name string) (map[string]string, error) {
+	return nil, f.record("headers " + name)
+}
 func (f *fakeAPI) Retry(_ context.Context, name string, _ agent.Challenge) (*agent.AccessToken, error) {
 	return f.token, f.record("retry " + name)
 }

@@ -5,15 +5,20 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"mime"
 	"net/http"
 	"net/url"
 	"strings"
+	"time"
 )
 
 // maxBodySize caps every response body read here. Metadata documents and
 // token responses are a few KB; the cap keeps a hostile server from making
 // the agent buffer without bound.
 const maxBodySize = 1 << 20
+
+// metadataTimeout bounds one metadata fetch.
+const metadataTimeout = 10 * time.Second
 
 // ErrNoMetadata is matched by errors.Is when discovery found no document at
 // all: every candidate URL answered with an HTTP 4xx status. A caller uses it
@@ -81,6 +86,10 @@ func httpClient(c *http.Client) *http.Client {
 // getJSON GETs u asking for JSON and returns the body of a 200 answer.
 // Any other status is a *StatusError.
 func getJSON(ctx context.Context, c *http.Client, u string) ([]byte, error) {
+	// A metadata document is small and static: a server that streams (an
+	// SSE endpoint answering every path) or stalls must not hold discovery.
+	ctx, cancel := context.WithTimeout(ctx, metadataTimeout)
+	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
 	if err != nil {
 		return nil, err
@@ -93,6 +102,9 @@ func getJSON(ctx context.Context, c *http.Client, u string) ([]byte, error) {
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
 		return nil, &StatusError{StatusCode: resp.StatusCode}
+	}
+	if mt, _, _ := mime.ParseMediaType(resp.Header.Get("Content-Type")); mt == "text/event-stream" {
+		return nil, fmt.Errorf("the answer is %s, not a JSON document", mt)
 	}
 	return readBody(resp.Body)
 }

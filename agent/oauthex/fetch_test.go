@@ -1,12 +1,14 @@
 package oauthex
 
 import (
+	"context"
 	"errors"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 )
 
 // doc is a canned answer of a test server. "{{URL}}" in body becomes the
@@ -87,5 +89,31 @@ func TestAttemptsErrorNoMetadata(t *testing.T) {
 	}
 	if got, want := notFound.Error(), "a: HTTP 404; b: HTTP 401"; got != want {
 		t.Errorf("Error() = %q, want %q", got, want)
+	}
+}
+
+// TestGetJSONRefusesEventStream: a server that answers every path with an
+// endless SSE stream (the conformance suite's sse-retry server) must not
+// hold discovery until the caller gives up.
+func TestGetJSONRefusesEventStream(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/event-stream")
+		w.WriteHeader(http.StatusOK)
+		w.(http.Flusher).Flush()
+		<-r.Context().Done()
+	}))
+	defer srv.Close()
+	done := make(chan error, 1)
+	go func() {
+		_, err := getJSON(context.Background(), srv.Client(), srv.URL+"/.well-known/oauth-protected-resource")
+		done <- err
+	}()
+	select {
+	case err := <-done:
+		if err == nil || !strings.Contains(err.Error(), "text/event-stream") {
+			t.Errorf("err = %v, want a refusal naming text/event-stream", err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("getJSON still reading an endless event stream after 5s")
 	}
 }

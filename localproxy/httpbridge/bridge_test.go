@@ -65,6 +65,10 @@ func (f *fakeBackend) Login(ctx context.Context, name string, opts agent.LoginOp
 	return f.loginErr
 }
 
+func (f *fakeBackend) Headers(ctx context.Context, name string) (map[string]string, error) {
+	return nil, nil
+}
+
 func (f *fakeBackend) Retry(ctx context.Context, name string, c agent.Challenge) (*agent.AccessToken, error) {
 	f.mu.Lock()
 	f.retries++
@@ -125,6 +129,18 @@ func (u *upstream) requests() []*http.Request {
 func okHandler(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "application/json")
 	io.WriteString(w, `{"jsonrpc":"2.0","id":1,"result":{}}`)
+}
+
+// protectedHandler is okHandler behind a bearer check: a request without a
+// token gets the 401 that starts a login (agent.Transport sends requests
+// without one while it holds no token).
+func protectedHandler(w http.ResponseWriter, r *http.Request) {
+	if r.Header.Get("Authorization") == "" {
+		w.Header().Set("WWW-Authenticate", `Bearer resource_metadata="http://127.0.0.1/.well-known/oauth-protected-resource"`)
+		w.WriteHeader(http.StatusUnauthorized)
+		return
+	}
+	okHandler(w, r)
 }
 
 const initialize = `{"jsonrpc":"2.0","id":1,"method":"initialize","params":{}}`
@@ -369,7 +385,7 @@ func TestAuthFailures(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			h := tt.handler
 			if h == nil {
-				h = okHandler
+				h = protectedHandler
 			}
 			up := newUpstream(t, h)
 			tt.backend.urls = map[string]string{"linear": up.URL + "/mcp"}
