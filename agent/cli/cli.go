@@ -63,7 +63,7 @@ type command struct {
 var commands = []*command{
 	addCmd, removeCmd, listCmd,
 	loginCmd, logoutCmd, tokenCmd,
-	clientCmd, statusCmd,
+	connectCmd, clientCmd, statusCmd,
 	agentCmd, demoCmd, versionCmd,
 }
 

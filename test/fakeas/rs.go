@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/mark3labs/mcp-go/mcp"
 	"github.com/mark3labs/mcp-go/server"
@@ -25,7 +26,7 @@ type tokenKey struct{}
 // newResourceHandler is the protected MCP server: mcp-go's Streamable HTTP
 // server behind a bearer-token check (RFC 6750, MCP authorization §2.4).
 func (s *Server) newResourceHandler() http.Handler {
-	ms := server.NewMCPServer("fakeas", "1.0.0", server.WithToolCapabilities(false))
+	ms := server.NewMCPServer("fakeas", "1.0.0", server.WithToolCapabilities(false), server.WithElicitation())
 	ms.AddTool(mcp.NewTool("echo",
 		mcp.WithDescription("Returns its text argument."),
 		mcp.WithString("text", mcp.Required(), mcp.Description("text to echo")),
@@ -48,11 +49,18 @@ func (s *Server) newResourceHandler() http.Handler {
 		}
 		return mcp.NewToolResultText("admin ok"), nil
 	})
+	s.addBridgeTools(ms)
 	h := server.NewStreamableHTTPServer(ms,
 		server.WithStateful(true),
+		// Resumable streams (MCP basic/transports, "Resumability and
+		// Redelivery"), which ToolDropStream exercises.
+		server.WithEventStore(server.NewInMemoryEventStore()),
+		// The store keeps a session's events until it ends; bound the
+		// ones no client ends (`mcpauth demo` runs for hours).
+		server.WithSessionIdleTTL(30*time.Minute),
 		server.WithStreamableHTTPLogger(slog.New(slog.DiscardHandler)),
 	)
-	return s.bearer(h)
+	return s.bearer(s.bridgeMiddleware(h))
 }
 
 // bearer authenticates every request to the MCP endpoint.

@@ -32,6 +32,8 @@ type Server struct {
 	lastAuthorize url.Values
 	tokenReqs     []url.Values
 	tokenAuth     []string
+
+	tools toolState // the bridge tools' counters (bridgetools.go)
 }
 
 // Start binds 127.0.0.1:cfg.Port and serves until Close.

@@ -1,0 +1,154 @@
+package jsonrpc
+
+import "bytes"
+
+// A small scanner over JSON text that finds the members of an object and
+// the elements of an array without decoding or copying anything: values
+// are returned as sub-slices of the input. It trusts the input's syntax
+// (Parse checks it with json.Valid first) but never reads out of bounds or
+// loops on malformed input, which Peek may get from a server; there it
+// stops early and the caller sees fewer members.
+
+// members calls fn with each member's name (the bytes between its quotes,
+// still escaped) until fn returns false. obj must start with '{'. fn gets
+// the member's raw value from val, which scans it: a member fn doesn't ask
+// for is skipped, and fn can stop before the value is scanned at all.
+func members(obj []byte, fn func(key []byte, val func() []byte) bool) {
+	i := skipWS(obj, 1)
+	for i < len(obj) && obj[i] == '"' {
+		kend := skipString(obj, i)
+		if kend < 0 {
+			return
+		}
+		key := obj[i+1 : kend-1]
+		i = skipWS(obj, kend)
+		if i >= len(obj) || obj[i] != ':' {
+			return
+		}
+		i = skipWS(obj, i+1)
+		vstart, vend := i, -2
+		val := func() []byte {
+			if vend == -2 {
+				vend = skipValue(obj, vstart)
+			}
+			if vend < 0 {
+				return nil
+			}
+			return obj[vstart:vend]
+		}
+		if !fn(key, val) {
+			return
+		}
+		if val() == nil {
+			return
+		}
+		i = skipWS(obj, vend)
+		if i >= len(obj) || obj[i] != ',' {
+			return
+		}
+		i = skipWS(obj, i+1)
+	}
+}
+
+// elements calls fn with each raw element of arr, which must start with '['.
+func elements(arr []byte, fn func(val []byte)) {
+	i := skipWS(arr, 1)
+	for i < len(arr) && arr[i] != ']' {
+		end := skipValue(arr, i)
+		if end < 0 {
+			return
+		}
+		fn(arr[i:end])
+		i = skipWS(arr, end)
+		if i >= len(arr) || arr[i] != ',' {
+			return
+		}
+		i = skipWS(arr, i+1)
+	}
+}
+
+func skipWS(b []byte, i int) int {
+	for i < len(b) {
+		switch b[i] {
+		case ' ', '\t', '\r', '\n':
+			i++
+		default:
+			return i
+		}
+	}
+	return i
+}
+
+// skipValue returns the index just after the value that starts at b[i], or
+// -1 if b ends first.
+func skipValue(b []byte, i int) int {
+	if i >= len(b) {
+		return -1
+	}
+	switch b[i] {
+	case '"':
+		return skipString(b, i)
+	case '{', '[':
+		depth := 0
+		for i < len(b) {
+			switch b[i] {
+			case '"':
+				end := skipString(b, i)
+				if end < 0 {
+					return -1
+				}
+				i = end
+				continue
+			case '{', '[':
+				depth++
+			case '}', ']':
+				depth--
+				if depth == 0 {
+					return i + 1
+				}
+			}
+			i++
+		}
+		return -1
+	}
+	// A number or a literal: up to the next delimiter.
+	start := i
+	for i < len(b) {
+		switch b[i] {
+		case ',', '}', ']', ' ', '\t', '\r', '\n', ':':
+			if i == start {
+				return -1
+			}
+			return i
+		}
+		i++
+	}
+	if i == start {
+		return -1
+	}
+	return i
+}
+
+// skipString returns the index just after the string that starts with the
+// quote at b[i], or -1 if it is unterminated. It jumps from quote to quote
+// with bytes.IndexByte, so long strings (a tool's large text result) cost
+// little.
+func skipString(b []byte, i int) int {
+	j := i + 1
+	for {
+		k := bytes.IndexByte(b[j:], '"')
+		if k < 0 {
+			return -1
+		}
+		q := j + k
+		// The quote is escaped if an odd number of backslashes precede it.
+		n := 0
+		for p := q - 1; p > i && b[p] == '\\'; p-- {
+			n++
+		}
+		if n%2 == 0 {
+			return q + 1
+		}
+		j = q + 1
+	}
+}

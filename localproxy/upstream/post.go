@@ -1,0 +1,211 @@
+package upstream
+
+import (
+	"bytes"
+	"cmp"
+	"io"
+	"mime"
+	"net/http"
+	"net/http/httptrace"
+	"strconv"
+	"strings"
+	"sync"
+
+	"mcpauth/localproxy/jsonrpc"
+)
+
+const (
+	headerSession     = "Mcp-Session-Id"
+	headerVersion     = "Mcp-Protocol-Version"
+	headerLastEventID = "Last-Event-ID"
+	acceptBoth        = "application/json, text/event-stream"
+	contentSSE        = "text/event-stream"
+)
+
+// exchange POSTs one message and relays its answer (MCP basic/transports,
+// "Sending Messages to the Server"). It holds c.order until the request is
+// written, so POSTs leave in Send's order while their answers are read
+// concurrently. The initialize request holds it until the answer's headers
+// are in: the session id must be known before anything else is sent, and a
+// 400/404/405 means falling back to the 2024-11-05 transport first.
+func (c *Conn) exchange(msg []byte, m jsonrpc.Message) {
+	defer c.pending.Done()
+	var once sync.Once
+	release := func() { once.Do(func() { <-c.order }) }
+	defer release()
+
+	isInit := m.Kind == jsonrpc.Request && m.Method == "initialize"
+	c.mu.Lock()
+	session, version, legacy := c.session, c.version, c.legacy
+	if legacy != nil && isInit && legacy.isEnded() {
+		c.legacy, legacy = nil, nil // start over, and maybe fall back again
+	}
+	c.mu.Unlock()
+	if legacy != nil {
+		c.legacyPost(legacy, msg, m, release)
+		return
+	}
+	ctx := c.ctx
+	if !isInit {
+		ctx = httptrace.WithClientTrace(ctx, &httptrace.ClientTrace{
+			WroteRequest: func(httptrace.WroteRequestInfo) { release() },
+		})
+	}
+	req, _ := http.NewRequestWithContext(ctx, http.MethodPost, c.url.String(), bytes.NewReader(msg))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Accept", acceptBoth)
+	if isInit {
+		// A new session: no session id, and no version yet (the
+		// initialize result negotiates it).
+		session, version = "", ""
+	}
+	if session != "" {
+		req.Header.Set(headerSession, session)
+	}
+	if version != "" {
+		req.Header.Set(headerVersion, version)
+	}
+	resp, err := c.hc.Do(req)
+	if err != nil {
+		if c.ctx.Err() == nil {
+			c.fail(m, c.errorFor(err))
+		}
+		return
+	}
+	if isInit {
+		switch resp.StatusCode {
+		case http.StatusBadRequest, http.StatusNotFound, http.StatusMethodNotAllowed:
+			// MCP basic/transports, "Backwards Compatibility": maybe a
+			// 2024-11-05 server. If not, report the original answer.
+			if c.fallback(msg, m) {
+				drain(resp)
+				return
+			}
+		}
+		if resp.StatusCode/100 == 2 {
+			c.startSession(resp.Header.Get(headerSession))
+		}
+		release()
+	}
+	c.handle(resp, m, session, isInit)
+	if resp.StatusCode/100 == 2 && m.Kind == jsonrpc.Notification && m.Method == "notifications/initialized" {
+		c.mu.Lock()
+		c.initialized = c.session == session
+		c.mu.Unlock()
+	}
+	if resp.StatusCode/100 == 2 {
+		c.ensureListening()
+	}
+}
+
+// startSession records the session the initialize answer started, ending
+// the previous one's GET stream.
+func (c *Conn) startSession(id string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.listenCancel != nil {
+		c.listenCancel()
+		c.listenCancel = nil
+	}
+	c.session, c.version, c.initialized = id, "", false
+}
+
+// noteVersion records the protocolVersion of an initialize result, to send
+// as MCP-Protocol-Version on every later request (MCP basic/transports,
+// "Protocol Version Header"). The message itself is relayed untouched.
+func (c *Conn) noteVersion(msg []byte, session string) {
+	v, ok := jsonrpc.String(jsonrpc.Field(jsonrpc.Field(msg, "result"), "protocolVersion"))
+	if !ok {
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.session == session {
+		c.version = v
+	}
+}
+
+// handle relays the answer to a POST.
+func (c *Conn) handle(resp *http.Response, m jsonrpc.Message, session string, isInit bool) {
+	switch {
+	case resp.StatusCode == http.StatusNotFound && session != "":
+		drain(resp)
+		c.expire(session)
+		c.fail(m, c.expiredError(resp))
+	case resp.StatusCode/100 != 2:
+		e := c.statusError(resp)
+		resp.Body.Close()
+		c.fail(m, e)
+	case resp.StatusCode == http.StatusAccepted:
+		drain(resp)
+	case mediaType(resp) == contentSSE:
+		if isInit {
+			session = resp.Header.Get(headerSession)
+		}
+		c.readStream(resp, m, session, isInit)
+	case m.Requests() == 0:
+		// Nothing is owed to the client; a body (which the spec
+		// doesn't allow here) is not a message for it.
+		drain(resp)
+	default:
+		c.readJSON(resp, m, isInit)
+	}
+}
+
+// readJSON relays an application/json answer: one message (or a batch).
+func (c *Conn) readJSON(resp *http.Response, m jsonrpc.Message, isInit bool) {
+	defer resp.Body.Close()
+	body, err := readAll(resp.Body, resp.ContentLength, c.max)
+	if err != nil {
+		if c.ctx.Err() == nil {
+			c.fail(m, c.errorFor(&netError{err}))
+		}
+		return
+	}
+	body = bytes.TrimSpace(body)
+	if mt := mediaType(resp); mt != "application/json" && !strings.HasSuffix(mt, "+json") &&
+		(mt != "" || len(body) == 0 || body[0] != '{' && body[0] != '[') {
+		// Not JSON-RPC (a proxy's HTML error page, say): relaying it
+		// would break the client's stream.
+		c.fail(m, &rpcError{code: CodeHTTPStatus, status: resp.StatusCode, msg: "mcpauth: server " + quote(c.server) +
+			" answered " + statusText(resp) + " with " + strconv.Quote(cmp.Or(mt, "an untyped body")) + ", not a JSON-RPC message"})
+		return
+	}
+	if len(body) == 0 {
+		if m.Requests() > 0 {
+			c.fail(m, &rpcError{code: CodeHTTPStatus, status: resp.StatusCode,
+				msg: "mcpauth: server " + quote(c.server) + " answered " + statusText(resp) + " without a message"})
+		}
+		return
+	}
+	if isInit {
+		c.noteVersion(body, resp.Header.Get(headerSession))
+	}
+	c.send(jsonrpc.OneLine(body))
+}
+
+// readAll reads a body of up to max bytes in one allocation when its length
+// is known.
+func readAll(r io.Reader, n int64, max int) ([]byte, error) {
+	if n > int64(max) {
+		return nil, errTooLarge
+	}
+	if n >= 0 {
+		b := make([]byte, n)
+		_, err := io.ReadFull(r, b)
+		return b, err
+	}
+	var buf bytes.Buffer
+	if _, err := buf.ReadFrom(io.LimitReader(r, int64(max)+1)); err != nil {
+		return nil, err
+	}
+	if buf.Len() > max {
+		return nil, errTooLarge
+	}
+	return buf.Bytes(), nil
+}
+
+func mediaType(resp *http.Response) string {
+	mt, _, _ := mime.ParseMediaType(resp.Header.Get("Content-Type"))
+	return mt
+}
