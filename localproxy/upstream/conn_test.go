@@ -2,9 +2,12 @@ package upstream
 
 import (
 	"context"
+	"io"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -370,3 +373,51 @@ func TestFailures(t *testing.T) {
 type rtFunc func(*http.Request) (*http.Response, error)
 
 func (f rtFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
+
+// TestGetStreamOpenBeforeNextRequest pins the conformance suite's
+// elicitation failure: a server that sends its elicitation only on the GET
+// stream drops it if the stream isn't open yet, so the request sent right
+// after notifications/initialized must leave only once the GET has its
+// answer.
+func TestGetStreamOpenBeforeNextRequest(t *testing.T) {
+	var mu sync.Mutex
+	var order []string
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		method := methodOf(string(body))
+		if r.Method == http.MethodGet {
+			method = "GET"
+			time.Sleep(150 * time.Millisecond) // a slow stream start
+		}
+		mu.Lock()
+		order = append(order, method)
+		mu.Unlock()
+		switch method {
+		case "GET":
+			sse(w)
+			<-r.Context().Done()
+		case "initialize":
+			w.Header().Set("Mcp-Session-Id", "s")
+			w.Header().Set("Content-Type", "application/json")
+			w.Write([]byte(initResult("0")))
+		case "tools/call":
+			w.Header().Set("Content-Type", "application/json")
+			w.Write([]byte(`{"jsonrpc":"2.0","id":2,"result":{}}`))
+		default:
+			w.WriteHeader(http.StatusAccepted)
+		}
+	}))
+	t.Cleanup(srv.Close)
+	s := newSink()
+	c := newConn(t, srv.URL, s)
+	send(t, c, initReq)
+	s.next(t)
+	send(t, c, initedMsg)
+	send(t, c, `{"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"name":"x"}}`)
+	s.next(t)
+	mu.Lock()
+	defer mu.Unlock()
+	if want := []string{"initialize", "notifications/initialized", "GET", "tools/call"}; !slices.Equal(order, want) {
+		t.Errorf("server saw %q, want %q", order, want)
+	}
+}

@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 
 	"mcpauth/localproxy/jsonrpc"
 )
@@ -46,7 +47,12 @@ func (c *Conn) exchange(msg []byte, m jsonrpc.Message) {
 		return
 	}
 	ctx := c.ctx
-	if !isInit {
+	// notifications/initialized holds the order until the GET stream is
+	// open too: a server may send its first requests (an elicitation
+	// during the next tools/call) only on that stream, and some drop them
+	// if it isn't open yet (the conformance suite's elicitation scenario).
+	isInitialized := m.Kind == jsonrpc.Notification && m.Method == "notifications/initialized"
+	if !isInit && !isInitialized {
 		ctx = httptrace.WithClientTrace(ctx, &httptrace.ClientTrace{
 			WroteRequest: func(httptrace.WroteRequestInfo) { release() },
 		})
@@ -94,9 +100,19 @@ func (c *Conn) exchange(msg []byte, m jsonrpc.Message) {
 		c.mu.Unlock()
 	}
 	if resp.StatusCode/100 == 2 {
-		c.ensureListening()
+		if ready := c.ensureListening(); ready != nil && isInitialized {
+			select {
+			case <-ready:
+			case <-time.After(listenWait):
+			case <-c.ctx.Done():
+			}
+		}
 	}
 }
+
+// listenWait bounds how long notifications/initialized holds the order
+// while the GET stream opens.
+const listenWait = 2 * time.Second
 
 // startSession records the session the initialize answer started, ending
 // the previous one's GET stream.

@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"strconv"
+	"sync"
 	"time"
 
 	"mcpauth/localproxy/jsonrpc"
@@ -149,19 +150,23 @@ func (c *Conn) getStream(ctx context.Context, hc *http.Client, session, lastID s
 // (MCP basic/transports, "Listening for Messages from the Server") once the
 // session is initialized, and again after it stopped for a reason that may
 // have passed (a failed login, the network).
-func (c *Conn) ensureListening() {
+//
+// The channel it returns, if it started the stream, is closed once the GET
+// has its answer's headers (or failed).
+func (c *Conn) ensureListening() <-chan struct{} {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if !c.initialized || c.listenCancel != nil || c.legacy != nil || c.closing {
-		return
+		return nil
 	}
 	ctx, cancel := context.WithCancel(c.ctx)
 	c.listenCancel = cancel
 	session := c.session
+	ready := make(chan struct{})
 	c.bg.Add(1)
 	go func() {
 		defer c.bg.Done()
-		none := c.listen(ctx, session)
+		none := c.listen(ctx, session, ready)
 		c.mu.Lock()
 		defer c.mu.Unlock()
 		if ctx.Err() == nil && c.session == session {
@@ -175,17 +180,22 @@ func (c *Conn) ensureListening() {
 		}
 		cancel()
 	}()
+	return ready
 }
 
 // listen relays the GET stream until ctx ends, reconnecting (with
 // Last-Event-ID, after the retry delay) when it breaks. It reports true if
 // the server has no such stream (405), so it needn't be asked again.
-func (c *Conn) listen(ctx context.Context, session string) (none bool) {
+func (c *Conn) listen(ctx context.Context, session string, ready chan struct{}) (none bool) {
+	var once sync.Once
+	signal := func() { once.Do(func() { close(ready) }) }
+	defer signal()
 	sr := newSSEReader(http.NoBody, c.max)
 	failures := 0
 	for ctx.Err() == nil {
 		start := time.Now()
 		resp, err := c.getStream(ctx, c.quiet, session, sr.lastID)
+		signal()
 		switch {
 		case err != nil:
 			if ctx.Err() != nil {
