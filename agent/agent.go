@@ -60,7 +60,10 @@ func DefaultHome() (string, error) {
 	return filepath.Join(dir, "mcpauth"), nil
 }
 
-var _ API = (*Agent)(nil)
+var (
+	_ API     = (*Agent)(nil)
+	_ TrayAPI = (*Agent)(nil)
+)
 
 // Version is mcpauth's version, set by main (-ldflags -X). It is sent as
 // software_version in dynamic registrations.
@@ -79,6 +82,9 @@ type Agent struct {
 	httpClient   *http.Client
 	margin       time.Duration
 	loginTimeout time.Duration
+	// sleep waits between device-flow polls; nil is a real timer. Tests
+	// set it (device.go).
+	sleep func(context.Context, time.Duration) error
 
 	// For the bridges: see tokencache.go, clients.go, audit.go, bridge.go.
 	tokens  tokenCache
@@ -86,6 +92,11 @@ type Agent struct {
 	audit   *auditLog
 	urls    serverURLs
 	bridge  bridgeState
+
+	// For the tray: approvals.go, events.go.
+	trays     trayCount
+	approvals approvalQueue
+	events    eventHub
 }
 
 // New returns an agent for opts.Home, creating the directory (0700).
@@ -122,6 +133,7 @@ func New(opts Options) (*Agent, error) {
 	if a.loginTimeout == 0 {
 		a.loginTimeout = DefaultLoginTimeout
 	}
+	a.reg.changed = func() { a.events.publish(EventServers) }
 	a.tokens.ttl = opts.TokenCacheTTL
 	a.secrets.store = a.tokens.watch(opts.Store)
 	a.clients.home = opts.Home
@@ -174,7 +186,7 @@ func (a *Agent) refreshDue(ctx context.Context) {
 		if a.now().Add(window).Before(acc.Expiry) {
 			continue
 		}
-		if _, ok, _ := a.secrets.refresh(ctx, name); !ok {
+		if _, ok, _ := a.secrets.refresh(ctx, name); !ok && !a.renewsItself(name) {
 			continue
 		}
 		// Passed as "rejected" so refresh replaces this token although it

@@ -53,6 +53,48 @@ type API interface {
 	RemoveClient(ctx context.Context, name string) error
 }
 
+// TrayAPI is what the tray app needs beyond API: the approval queue, the
+// change feed, per-server settings and the agent's status. *Agent and
+// *Client implement it. Implementations must be safe for concurrent use.
+type TrayAPI interface {
+	API
+	// Approvals lists the logins waiting for approval, oldest first.
+	Approvals(ctx context.Context) ([]Approval, error)
+	// Approve lets a waiting login go on (the browser opens); Deny fails
+	// it, and every request waiting on it, with *LoginDeniedError.
+	Approve(ctx context.Context, id string) error
+	Deny(ctx context.Context, id string) error
+	// Subscribe reports changes until ctx ends or the agent goes away,
+	// then closes the channel. The subscription is in place when it
+	// returns: subscribe, then read, and no change is missed.
+	Subscribe(ctx context.Context) (<-chan Event, error)
+	// AttachTray is Subscribe for a tray app: while it is attached, logins
+	// wait for the user's approval, except those with
+	// LoginOptions.Approved.
+	AttachTray(ctx context.Context) (<-chan Event, error)
+	// Update changes a server's settings.
+	Update(ctx context.Context, name string, u ServerUpdate) error
+	// Status reports the agent's pid, version, home and HTTP bridge.
+	Status(ctx context.Context) (*AgentStatus, error)
+}
+
+// ServerUpdate changes a server's settings; nil fields are left alone.
+type ServerUpdate struct {
+	// ClientID sets a pre-registered client ID ("" removes it), for an
+	// authorization server that supports no automatic registration
+	// (*ClientIDRequiredError).
+	ClientID *string `json:"client_id,omitempty"`
+	// ClientSecret goes to the keychain ("" deletes it). A secret; String
+	// redacts it.
+	ClientSecret *string `json:"client_secret,omitempty"`
+	// AutoApprove lets the server sign in again without asking in the
+	// tray, once a sign-in to it has been approved.
+	AutoApprove *bool `json:"auto_approve,omitempty"`
+}
+
+// String never shows the client secret.
+func (u ServerUpdate) String() string { return "ServerUpdate{REDACTED}" }
+
 // AddRequest describes a server to register. See `mcpauth add --help`.
 type AddRequest struct {
 	Name string `json:"name"`
@@ -76,6 +118,19 @@ type AddRequest struct {
 	AuthorizeParams map[string]string `json:"authorize_params,omitempty"`
 	// AllowHTTP permits plain http to a non-loopback host.
 	AllowHTTP bool `json:"allow_http,omitempty"`
+
+	// ClientCredentials gets tokens with the client credentials grant
+	// (RFC 6749 §4.4) instead of a browser login: the server is used by a
+	// machine identity, ClientID with ClientSecret or ClientKey.
+	ClientCredentials bool `json:"client_credentials,omitempty"`
+	// ClientKey is a PEM private key: the client authenticates with
+	// private_key_jwt (RFC 7523 §2.2) signed with ClientKeyAlg (empty:
+	// the key's usual algorithm). A secret: it goes to the keychain.
+	ClientKey    string `json:"client_key,omitempty"`
+	ClientKeyAlg string `json:"client_key_alg,omitempty"`
+	// CrossApp gets tokens by cross-app access (xaa.go) from an
+	// enterprise IdP instead of a browser login.
+	CrossApp *CrossAppRequest `json:"cross_app,omitempty"`
 }
 
 // String never shows the client secret or header values.
@@ -93,6 +148,21 @@ type LoginOptions struct {
 	// Scopes, if set, are requested in addition to the configured ones
 	// (step-up).
 	Scopes []string `json:"scopes,omitempty"`
+	// Device signs in with the device authorization grant (RFC 8628)
+	// instead of the browser on this machine: the user enters a code on
+	// any device. Without it, the device flow is still chosen when no
+	// browser can be opened (device.go says exactly when).
+	Device bool `json:"device,omitempty"`
+	// OnDeviceCode, if set, receives what the user needs for the device
+	// flow, as soon as it is known. Without it the device flow is only
+	// chosen when asked for (Device) or when no one gets the URL either.
+	OnDeviceCode func(DeviceCode) `json:"-"`
+	// Approved says the user asked for this login in the tray's window,
+	// so it needs no approval there (see TrayAPI.AttachTray).
+	Approved bool `json:"approved,omitempty"`
+	// OnPending, if set, is called when the login starts waiting for the
+	// user's approval in the tray.
+	OnPending func() `json:"-"`
 }
 
 // State is a server's summary state.
@@ -130,6 +200,9 @@ type ServerStatus struct {
 	// HTTP bridge, and LastUsedBy which one (from the audit record).
 	LastUsed   time.Time `json:"last_used,omitzero"`
 	LastUsedBy string    `json:"last_used_by,omitempty"`
+	// AutoApprove: the server signs in again without asking in the tray,
+	// once a sign-in to it has been approved (ServerUpdate.AutoApprove).
+	AutoApprove bool `json:"auto_approve,omitempty"`
 }
 
 // LocalClient is a program allowed to use the HTTP bridge, such as an IDE,

@@ -1,6 +1,8 @@
 package agent
 
 import (
+	"context"
+	"os"
 	"sync"
 )
 
@@ -62,4 +64,12 @@ func (a *Agent) Bridge() (url, problem string) {
 	a.bridge.mu.Lock()
 	defer a.bridge.mu.Unlock()
 	return a.bridge.url, a.bridge.problem
+}
+
+// Status reports what GET /v1/status does, for a client in the agent's
+// own process (the tray).
+func (a *Agent) Status(ctx context.Context) (*AgentStatus, error) {
+	st := &AgentStatus{PID: os.Getpid(), Version: Version, Home: a.home}
+	st.Bridge, st.BridgeProblem = a.Bridge()
+	return st, nil
 }

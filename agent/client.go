@@ -28,15 +28,24 @@ const dialProbe = 300 * time.Millisecond
 type Client struct {
 	socket string
 	hc     *http.Client
+	// requester is RequesterFrom(Dial's ctx): the default for requests
+	// whose own context names nobody (a bridge's long-lived connections
+	// don't derive from the command's context).
+	requester string
 }
 
-var _ API = (*Client)(nil)
+var (
+	_ API     = (*Client)(nil)
+	_ TrayAPI = (*Client)(nil)
+)
 
 // Dial returns a client for the agent serving home, if one answers
 // GET /v1/status within 300 ms; otherwise an error that matches ErrNoAgent
-// (errors.Is) and says why.
+// (errors.Is) and says why. A requester in ctx (WithRequester) names the
+// client's requests that name nobody themselves.
 func Dial(ctx context.Context, home string) (*Client, error) {
 	c := NewClient(ControlSocketPath(home))
+	c.requester = RequesterFrom(ctx)
 	pctx, cancel := context.WithTimeout(ctx, dialProbe)
 	defer cancel()
 	if _, err := c.Status(pctx); err != nil {
@@ -170,6 +179,10 @@ func (c *Client) Login(ctx context.Context, name string, opts LoginOptions) erro
 			return nil
 		case line.URL != "" && opts.OnURL != nil:
 			opts.OnURL(line.URL)
+		case line.Device != nil && opts.OnDeviceCode != nil:
+			opts.OnDeviceCode(*line.Device)
+		case line.Pending && opts.OnPending != nil:
+			opts.OnPending()
 		}
 	}
 }
@@ -240,6 +253,13 @@ func (c *Client) do(ctx context.Context, method, path string, in any) (*http.Res
 	}
 	if in != nil {
 		req.Header.Set("Content-Type", "application/json")
+	}
+	by := RequesterFrom(ctx)
+	if by == "" {
+		by = c.requester
+	}
+	if by != "" {
+		req.Header.Set(requesterHeader, by)
 	}
 	resp, err := c.hc.Do(req)
 	if err != nil {

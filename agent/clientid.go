@@ -90,7 +90,7 @@ func (a *Agent) register(ctx context.Context, client *http.Client, name string, 
 	ci, err := oauthex.Register(ctx, client, as.RegistrationEndpoint, oauthex.ClientMetadata{
 		RedirectURIs:            []string{redirectURI},
 		TokenEndpointAuthMethod: "none",
-		GrantTypes:              []string{"authorization_code", "refresh_token"},
+		GrantTypes:              registerGrantTypes(as), // device.go
 		ResponseTypes:           []string{"code"},
 		ClientName:              "mcpauth",
 		ApplicationType:         "native",
@@ -102,6 +102,9 @@ func (a *Agent) register(ctx context.Context, client *http.Client, name string, 
 	}
 	if len(ci.RedirectURIs) == 0 {
 		ci.RedirectURIs = []string{redirectURI}
+	}
+	if len(ci.GrantTypes) == 0 {
+		ci.GrantTypes = registerGrantTypes(as)
 	}
 	if err := a.secrets.setJSON(ctx, registrationKey(as.Issuer), ci); err != nil {
 		return nil, err

@@ -130,6 +130,7 @@ func (a *Agent) AddClient(ctx context.Context, name string) (string, error) {
 		return "", err
 	}
 	a.log.Info("added a local client", "client", name)
+	a.events.publish(EventClients)
 	return key, nil
 }
 
@@ -159,6 +160,7 @@ func (a *Agent) RemoveClient(ctx context.Context, name string) error {
 	})
 	if err == nil {
 		a.log.Info("removed a local client", "client", name)
+		a.events.publish(EventClients)
 	}
 	return err
 }

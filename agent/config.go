@@ -30,6 +30,15 @@ type serverConfig struct {
 	NoResource        bool              `json:"no_resource,omitempty"`
 	AuthorizeParams   map[string]string `json:"authorize_params,omitempty"`
 	AllowHTTP         bool              `json:"allow_http,omitempty"`
+	// Grant, ClientKeyAlg, HasClientKey, CrossApp: grants other than the
+	// browser login (grants.go).
+	Grant        string          `json:"grant,omitempty"`
+	HasClientKey bool            `json:"has_client_key,omitempty"`
+	ClientKeyAlg string          `json:"client_key_alg,omitempty"`
+	CrossApp     *crossAppConfig `json:"cross_app,omitempty"`
+	// AutoApprove: sign in again without asking in the tray, once a
+	// sign-in has been approved (State.Approved).
+	AutoApprove bool `json:"auto_approve,omitempty"`
 }
 
 // serverState is what the agent learned: discovery results and the
@@ -48,6 +57,18 @@ type serverState struct {
 	Resource         string     `json:"resource,omitempty"`
 	LastError        string     `json:"last_error,omitempty"`
 	LoggedOut        bool       `json:"logged_out,omitempty"`
+	// LoginSeq counts the logins that ended, however they ended. A caller
+	// that waited for the login lock and finds it changed shares the
+	// outcome of the login it waited for (LoginDenied, LoginError, or the
+	// tokens), rather than start a flow of its own: one approval and one
+	// browser tab for many waiting requests. A counter, not a time, so no
+	// clock can make a waiter miss or misread the outcome.
+	LoginSeq    int    `json:"login_seq,omitempty"`
+	LoginDenied bool   `json:"login_denied,omitempty"`
+	LoginError  string `json:"login_error,omitempty"`
+	// Approved: a sign-in was approved in the tray, or started from its
+	// window, and succeeded (see Config.AutoApprove).
+	Approved bool `json:"approved,omitempty"`
 }
 
 type registryFile struct {
@@ -57,7 +78,11 @@ type registryFile struct {
 // registry is servers.json in the agent's home. Every process that shares
 // the home reads it fresh and changes it under config.lock, so a CLI
 // command run beside a running agent never loses the agent's writes.
-type registry struct{ home string }
+type registry struct {
+	home string
+	// changed, if set, is called after each write (Agent's events).
+	changed func()
+}
 
 func (r registry) path() string { return filepath.Join(r.home, "servers.json") }
 
@@ -140,7 +165,13 @@ func (r registry) update(ctx context.Context, fn func(*registryFile) error) erro
 	if err := tmp.Close(); err != nil {
 		return err
 	}
-	return os.Rename(tmp.Name(), r.path())
+	if err := os.Rename(tmp.Name(), r.path()); err != nil {
+		return err
+	}
+	if r.changed != nil {
+		r.changed()
+	}
+	return nil
 }
 
 // updateState changes one server's state; a server removed meanwhile is

@@ -19,8 +19,12 @@ package agent
 //	POST   /v1/clients                   {"name":...}               -> {"name":...,"key":...}
 //	DELETE /v1/clients/{name}                                       -> 204
 //
+// and the tray's, in control_tray.go.
+//
 // A login answers 200 at once and streams one JSON object per line:
-// {"url":"..."} as soon as the authorization URL is known, then a final
+// {"pending":true} if it waits for approval in the tray, {"url":"..."} as
+// soon as the authorization URL is known, {"device":{...}} (DeviceCode)
+// when it signs in with the device flow instead, then a final
 // {"ok":true} or {"error":{...}}. Closing the connection cancels the login.
 // Every other failure is {"error":{...}} with the status in controlerr.go.
 //
@@ -376,7 +380,8 @@ func (h *controlHandler) routes() http.Handler {
 		h.reply(w, r, tok, err)
 	})
 	mux.HandleFunc("POST /v1/servers/{name}/login", h.login)
-	return h.checkPeer(mux)
+	h.trayRoutes(mux)
+	return h.checkPeer(withRequester(mux))
 }
 
 // checkPeer refuses connections from another uid: defence in depth beside
@@ -421,9 +426,11 @@ func (h *controlHandler) fail(w http.ResponseWriter, r *http.Request, err error)
 
 // loginLine is one line of the login stream.
 type loginLine struct {
-	URL   string     `json:"url,omitempty"`
-	OK    bool       `json:"ok,omitempty"`
-	Error *wireError `json:"error,omitempty"`
+	Pending bool        `json:"pending,omitempty"`
+	URL     string      `json:"url,omitempty"`
+	Device  *DeviceCode `json:"device,omitempty"` // device.go
+	OK      bool        `json:"ok,omitempty"`
+	Error   *wireError  `json:"error,omitempty"`
 }
 
 func (h *controlHandler) login(w http.ResponseWriter, r *http.Request) {
@@ -438,6 +445,8 @@ func (h *controlHandler) login(w http.ResponseWriter, r *http.Request) {
 	s := &lineStream{w: w, rc: http.NewResponseController(w)}
 	s.flush()
 	opts.OnURL = func(u string) { s.write(loginLine{URL: u}) }
+	opts.OnDeviceCode = func(dc DeviceCode) { s.write(loginLine{Device: &dc}) }
+	opts.OnPending = func() { s.write(loginLine{Pending: true}) }
 	err := h.api.Login(r.Context(), r.PathValue("name"), opts)
 	if err != nil {
 		we := encodeError(err)

@@ -236,6 +236,8 @@ func TestControlTypedErrors(t *testing.T) {
 		{"registration gone, pre-registered", &RegistrationGoneError{Server: "s", Issuer: "https://as", PreRegistered: true}, &RegistrationGoneError{Server: "s", Issuer: "https://as", PreRegistered: true}},
 		{"client id required", &ClientIDRequiredError{Server: "s", Issuer: "https://as"}, &ClientIDRequiredError{Server: "s", Issuer: "https://as"}},
 		{"keychain", &KeychainUnavailableError{Op: "get", Err: errors.New("no Secret Service")}, &KeychainUnavailableError{Op: "get", Err: errors.New("no Secret Service")}},
+		{"login denied", &LoginDeniedError{Server: "s"}, &LoginDeniedError{Server: "s"}},
+		{"login denied, wrapped", fmt.Errorf("could not log in: %w", &LoginDeniedError{Server: "s"}), &LoginDeniedError{Server: "s"}},
 		{"plain", errors.New("the server said no"), nil},
 	}
 	calls := map[string]func(ctx context.Context, c *Client) error{

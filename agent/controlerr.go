@@ -15,7 +15,8 @@ import (
 //	not_found, client_not_found                 404
 //	client_exists                               409
 //	login_required, step_up_required,
-//	registration_gone, client_id_required       409 (the server's state needs the user)
+//	registration_gone, client_id_required,
+//	login_denied                                409 (the server's state needs the user)
 //	keychain_unavailable                        503
 //	bad_request (malformed request)             400
 //	forbidden (peer is another user)            403
@@ -27,6 +28,7 @@ const (
 	codeStepUpRequired      = "step_up_required"
 	codeRegistrationGone    = "registration_gone"
 	codeClientIDRequired    = "client_id_required"
+	codeLoginDenied         = "login_denied"
 	codeKeychainUnavailable = "keychain_unavailable"
 	codeNotFound            = "not_found"
 	codeClientNotFound      = "client_not_found"
@@ -61,7 +63,7 @@ func (e *wireError) status() int {
 		return http.StatusNotFound
 	case codeClientExists:
 		return http.StatusConflict
-	case codeLoginRequired, codeStepUpRequired, codeRegistrationGone, codeClientIDRequired:
+	case codeLoginRequired, codeStepUpRequired, codeRegistrationGone, codeClientIDRequired, codeLoginDenied:
 		return http.StatusConflict
 	case codeKeychainUnavailable:
 		return http.StatusServiceUnavailable
@@ -91,6 +93,7 @@ func encodeError(err error) *wireError {
 		br  *badRequestError
 		cnf *ClientNotFoundError
 		ce  *ClientExistsError
+		ld  *LoginDeniedError
 	)
 	switch {
 	case errors.As(err, &nf):
@@ -114,6 +117,8 @@ func encodeError(err error) *wireError {
 		we.Code, we.Client = codeClientNotFound, cnf.Client
 	case errors.As(err, &ce):
 		we.Code, we.Client = codeClientExists, ce.Client
+	case errors.As(err, &ld):
+		we.Code, we.Server = codeLoginDenied, ld.Server
 	}
 	return we
 }
@@ -138,6 +143,8 @@ func decodeError(we *wireError) error {
 		typed = &ClientNotFoundError{Client: we.Client}
 	case codeClientExists:
 		typed = &ClientExistsError{Client: we.Client}
+	case codeLoginDenied:
+		typed = &LoginDeniedError{Server: we.Server}
 	case codeKeychainUnavailable:
 		cause := we.Cause
 		if cause == "" {

@@ -89,7 +89,7 @@ func (a *Agent) discover(ctx context.Context, name string, cfg serverConfig) (*d
 			return nil, fmt.Errorf("the authorization server of %s advertises an unusable endpoint: %w", name, err)
 		}
 	}
-	if !d.as.SupportsS256() {
+	if !d.as.SupportsS256() && cfg.Grant == "" { // grants.go's grants use no PKCE
 		return nil, fmt.Errorf("the authorization server %s of %s does not advertise PKCE S256 "+
 			"(code_challenge_methods_supported), which MCP requires: mcpauth will not log in without it", d.as.Issuer, name)
 	}

@@ -27,9 +27,7 @@ import (
 const testServer = "fake"
 
 // testClock is real time plus an offset the test moves forward. It keeps
-// moving on its own, as Login's "someone else logged in while I waited"
-// check (LastLogin after start) needs, and jumps with Advance for expiry
-// tests. fakeas uses real time, so advancing only the agent's clock makes
+// moving on its own, and jumps with Advance for expiry tests. fakeas uses real time, so advancing only the agent's clock makes
 // a token look expired to the agent while the AS still accepts it.
 type testClock struct {
 	mu     sync.Mutex

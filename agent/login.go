@@ -22,33 +22,96 @@ const DefaultLoginTimeout = 5 * time.Minute
 
 // Login runs the authorization-code flow with PKCE (steps 1–6). Only one
 // interactive login per server runs at a time on the whole machine: a
-// caller that finds one running waits for it, and returns as soon as that
-// login has granted what it needs, without opening a second browser tab.
+// caller that finds one running waits for it and shares its outcome, so
+// that many waiting requests make one approval and one browser tab. While
+// the tray runs, the login first waits for the user's approval
+// (approvals.go).
 func (a *Agent) Login(ctx context.Context, name string, opts LoginOptions) error {
-	if _, err := a.reg.get(name); err != nil {
+	e, err := a.reg.get(name)
+	if err != nil {
 		return err
 	}
-	start := a.now()
+	seen := e.State.LoginSeq
 	l, err := lockFile(ctx, a.lockPath(name, "login"))
 	if err != nil {
 		return err
 	}
 	defer l.Unlock()
-	if e, err := a.reg.get(name); err == nil && e.State.LastLogin.After(start) && !e.State.LoggedOut &&
-		coversScopes(e.State.Scopes, opts.Scopes) {
-		return nil // someone else's login, finished while we waited
+	if e, err = a.reg.get(name); err != nil {
+		return err
 	}
-	ctx, cancel := context.WithTimeout(ctx, a.loginTimeout)
-	defer cancel()
-	err = a.login(ctx, name, opts)
-	if err != nil {
-		a.reg.updateState(context.WithoutCancel(ctx), name, func(s *serverState) { s.LastError = err.Error() })
-		if errors.Is(err, context.DeadlineExceeded) {
-			return fmt.Errorf("the login to %s timed out waiting for the browser; run `mcpauth login %s` again", name, name)
+	if e.State.LoginSeq != seen {
+		// Someone else's login ended while we waited for the lock.
+		if shared, err := sharedOutcome(name, e.State, opts.Scopes); shared {
+			return err
 		}
-		return fmt.Errorf("could not log in to %s: %w", name, err)
+	}
+	asked, err := a.awaitApproval(ctx, name, opts, e)
+	if err != nil {
+		if errors.Is(err, errApprovalTimeout) {
+			err = fmt.Errorf("could not log in to %s: %w", name, err)
+		}
+		if ctx.Err() == nil {
+			a.endLogin(ctx, name, err, "")
+		}
+		return err
+	}
+	lctx, cancel := context.WithTimeout(ctx, a.loginTimeout)
+	defer cancel()
+	if err := a.login(lctx, name, opts); err != nil {
+		cause := err.Error()
+		if errors.Is(err, context.DeadlineExceeded) && ctx.Err() == nil {
+			err = fmt.Errorf("the login to %s timed out waiting for the browser; run `mcpauth login %s` again", name, name)
+		} else {
+			err = fmt.Errorf("could not log in to %s: %w", name, err)
+		}
+		if ctx.Err() != nil {
+			// Our caller gave up: the callers waiting behind us try
+			// themselves, rather than share a cancellation.
+			a.reg.updateState(context.WithoutCancel(ctx), name, func(s *serverState) { s.LastError = cause })
+			return err
+		}
+		a.endLogin(ctx, name, err, cause)
+		return err
+	}
+	if asked || opts.Approved {
+		a.reg.updateState(context.WithoutCancel(ctx), name, func(s *serverState) { s.Approved = true })
 	}
 	return nil
+}
+
+// sharedOutcome is the outcome, for a caller that waited for it, of the
+// login that ended while it waited: the denial, the failure, or success if
+// the tokens it left cover the scopes wanted. shared is false when the
+// caller must run a login of its own (it wants more scopes).
+func sharedOutcome(name string, st serverState, scopes []string) (shared bool, err error) {
+	switch {
+	case st.LoginDenied:
+		return true, &LoginDeniedError{Server: name}
+	case st.LoginError != "":
+		return true, errors.New(st.LoginError)
+	case !st.LoggedOut && coversScopes(st.Scopes, scopes):
+		return true, nil
+	}
+	return false, nil
+}
+
+// endLogin records a login that failed (or was denied), for the callers
+// waiting behind it (sharedOutcome). cause, if not "", is the server's
+// LastError, as `mcpauth list` shows it.
+func (a *Agent) endLogin(ctx context.Context, name string, err error, cause string) {
+	var denied *LoginDeniedError
+	a.reg.updateState(context.WithoutCancel(ctx), name, func(s *serverState) {
+		s.LoginSeq++
+		s.LoginDenied = errors.As(err, &denied)
+		s.LoginError = ""
+		if !s.LoginDenied {
+			s.LoginError = err.Error()
+		}
+		if cause != "" {
+			s.LastError = cause
+		}
+	})
 }
 
 func (a *Agent) login(ctx context.Context, name string, opts LoginOptions) error {
@@ -57,12 +120,21 @@ func (a *Agent) login(ctx context.Context, name string, opts LoginOptions) error
 		return err
 	}
 	cfg := e.Config
+	if cfg.Grant != "" {
+		return a.loginGrant(ctx, name, e, opts) // no browser (grants.go)
+	}
 	d, err := a.discover(ctx, name, cfg)
 	if err != nil {
 		return err
 	}
 	client := a.policyClient(cfg)
 	scopes := requestScopes(cfg, d, append(slices.Clone(e.State.Scopes), opts.Scopes...), len(opts.Scopes) > 0)
+	if device, err := a.useDevice(name, d.as, opts); err != nil || device { // device.go
+		if err != nil {
+			return err
+		}
+		return a.deviceLogin(ctx, name, cfg, d, client, scopes, opts)
+	}
 
 	state, err := randomString()
 	if err != nil {
@@ -99,6 +171,10 @@ func (a *Agent) login(ctx context.Context, name string, opts LoginOptions) error
 	}
 	if !opts.NoBrowser && a.browser != nil {
 		if err := a.browser.Open(ctx, authURL); err != nil {
+			if deviceFallback(d.as, opts) { // device.go
+				a.log.Warn("could not open the browser; signing in with a code instead", "server", name, "err", err)
+				return a.deviceLogin(ctx, name, cfg, d, client, scopes, opts)
+			}
 			a.log.Warn("could not open the browser; open the URL yourself", "server", name, "err", err)
 		}
 	}
@@ -172,7 +248,10 @@ func (a *Agent) saveLogin(ctx context.Context, name string, d *discovered, ident
 	}
 	now := a.now()
 	return a.reg.updateState(ctx, name, func(s *serverState) {
+		seq, approved := s.LoginSeq, s.Approved
 		*s = serverState{
+			LoginSeq:         seq + 1,
+			Approved:         approved,
 			Issuer:           d.as.Issuer,
 			AuthorizationURL: d.as.AuthorizationEndpoint,
 			TokenURL:         d.as.TokenEndpoint,

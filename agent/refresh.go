@@ -108,6 +108,9 @@ func (a *Agent) refresh(ctx context.Context, name, rejected string) (*AccessToke
 	if err != nil {
 		return nil, err
 	}
+	if e.Config.Grant != "" {
+		return a.renewGrant(ctx, name, e) // the grant renews itself (grants.go)
+	}
 	rt, ok, err := a.secrets.refresh(ctx, name)
 	if err != nil {
 		return nil, err
@@ -165,6 +168,9 @@ func (a *Agent) refresh(ctx context.Context, name, rejected string) (*AccessToke
 
 // clientAuth rebuilds the client authentication a login used.
 func (a *Agent) clientAuth(ctx context.Context, name string, e *serverEntry) (oauthex.ClientAuth, error) {
+	if e.Config.HasClientKey {
+		return a.keyClientAuth(ctx, name, e) // private_key_jwt (grants.go)
+	}
 	auth := oauthex.ClientAuth{ClientID: e.State.ClientID, Method: e.State.AuthMethod}
 	switch e.State.ClientKind {
 	case ClientPreRegistered:

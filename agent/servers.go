@@ -41,6 +41,9 @@ func (a *Agent) Add(ctx context.Context, req AddRequest) error {
 			return fmt.Errorf("could not add %s: --authorize-param %s is set by mcpauth itself", req.Name, k)
 		}
 	}
+	if err := checkGrantRequest(req); err != nil { // grants.go
+		return fmt.Errorf("could not add %s: %w", req.Name, err)
+	}
 	headerNames := make([]string, 0, len(req.Headers))
 	canon := make(map[string]string, len(req.Headers))
 	for k, v := range req.Headers {
@@ -70,6 +73,9 @@ func (a *Agent) Add(ctx context.Context, req AddRequest) error {
 	} else if err := a.secrets.delete(ctx, headersKey(req.Name)); err != nil {
 		return err
 	}
+	if err := a.storeGrantSecrets(ctx, req); err != nil {
+		return err
+	}
 	cfg := serverConfig{
 		URL:               req.URL,
 		ClientID:          req.ClientID,
@@ -81,6 +87,7 @@ func (a *Agent) Add(ctx context.Context, req AddRequest) error {
 		AuthorizeParams:   req.AuthorizeParams,
 		AllowHTTP:         req.AllowHTTP,
 	}
+	setGrantConfig(&cfg, req)
 	return a.reg.update(ctx, func(f *registryFile) error {
 		if e, ok := f.Servers[req.Name]; ok {
 			e.Config = cfg
@@ -97,7 +104,7 @@ func (a *Agent) Remove(ctx context.Context, name string) error {
 	if err := a.Logout(ctx, name); err != nil {
 		return fmt.Errorf("could not remove %s: %w", name, err)
 	}
-	if err := a.secrets.delete(ctx, clientSecretKey(name), headersKey(name)); err != nil {
+	if err := a.secrets.delete(ctx, append(grantSecretKeys(name), clientSecretKey(name), headersKey(name))...); err != nil {
 		return err
 	}
 	return a.reg.update(ctx, func(f *registryFile) error {
@@ -119,7 +126,7 @@ func (a *Agent) List(ctx context.Context) ([]ServerStatus, error) {
 		st := ServerStatus{
 			Name: name, URL: e.Config.URL, Issuer: e.State.Issuer, ClientKind: e.State.ClientKind,
 			Scopes: e.State.Scopes, LastRefresh: e.State.LastRefresh, LastLogin: e.State.LastLogin,
-			State: StateNeedsLogin,
+			State: StateNeedsLogin, AutoApprove: e.Config.AutoApprove,
 		}
 		acc, hasAT, err := a.secrets.access(ctx, name)
 		if err != nil {
@@ -134,7 +141,7 @@ func (a *Agent) List(ctx context.Context) ([]ServerStatus, error) {
 		}
 		st.LastUsed, st.LastUsedBy = a.audit.serverLastUse(name)
 		switch {
-		case hasRT || (hasAT && (acc.Expiry.IsZero() || a.now().Before(acc.Expiry))):
+		case hasRT || (hasAT && (acc.Expiry.IsZero() || a.now().Before(acc.Expiry) || renewable(e))):
 			st.State = StateSignedIn
 		case e.State.LastError != "":
 			st.State, st.Error = StateError, e.State.LastError

@@ -43,6 +43,9 @@ type Env struct {
 	// API, if set, is used by every command instead of connecting to an
 	// agent (tests).
 	API agent.API
+	// Tray runs the tray app (`mcpauth` with no command, `mcpauth tray`);
+	// nil means this build has none.
+	Tray TrayFunc
 }
 
 // DemoFunc starts a demo MCP server with its authorization server on port
@@ -64,7 +67,7 @@ var commands = []*command{
 	addCmd, removeCmd, listCmd,
 	loginCmd, logoutCmd, tokenCmd,
 	connectCmd, clientCmd, statusCmd,
-	agentCmd, demoCmd, versionCmd,
+	agentCmd, trayCmd, demoCmd, versionCmd,
 }
 
 func lookup(name string) *command {
@@ -97,8 +100,11 @@ func Main(ctx context.Context, args []string, env Env) int {
 	}
 	r := &runner{env: env, stdout: env.Stdout, stderr: env.Stderr}
 	if len(args) == 0 {
-		r.usage(env.Stderr)
-		return exitUsage
+		if env.Tray == nil {
+			r.usage(env.Stderr)
+			return exitUsage
+		}
+		args = []string{trayCmd.name}
 	}
 	switch args[0] {
 	case "help", "-h", "-help", "--help":
@@ -119,6 +125,9 @@ func Main(ctx context.Context, args []string, env Env) int {
 	if cmd == nil {
 		fmt.Fprintf(env.Stderr, "mcpauth: unknown command %q\nRun 'mcpauth help' for the list.\n", args[0])
 		return exitUsage
+	}
+	if cmd == connectCmd {
+		ctx = agent.WithRequester(ctx, connectRequester())
 	}
 	err := cmd.run(ctx, r, cmd, args[1:])
 	var ue *usageError
@@ -144,6 +153,7 @@ and refresh; these commands talk to it, or run it in-process when none is
 running.
 
 Usage:
+  mcpauth                  the tray app (mcpauth tray)
   mcpauth COMMAND [ARGS] [flags]
 
 Commands:

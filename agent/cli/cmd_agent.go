@@ -40,16 +40,34 @@ says so ('mcpauth status' too); a port given with --port must be free.`,
 const agentTokenCacheTTL = 30 * time.Second
 
 func runAgent(ctx context.Context, r *runner, cmd *command, args []string) error {
-	fs := newFlagSet(cmd, r)
-	port := fs.Int("port", httpbridge.DefaultPort, "the HTTP bridge's `port` on 127.0.0.1; 0 picks a free one")
-	if _, err := r.parse(fs, args); err != nil {
+	port, portSet, err := parsePort(r, cmd, args)
+	if err != nil {
 		return err
 	}
-	portSet := false
-	fs.Visit(func(f *flag.Flag) { portSet = portSet || f.Name == "port" })
-	if *port < 0 || *port > 65535 {
-		return usagef("--port must be between 0 and 65535")
+	return serveAgent(ctx, r, port, portSet, nil)
+}
+
+// parsePort parses the agent's and the tray's only flag, --port.
+func parsePort(r *runner, cmd *command, args []string) (port int, portSet bool, err error) {
+	fs := newFlagSet(cmd, r)
+	p := fs.Int("port", httpbridge.DefaultPort, "the HTTP bridge's `port` on 127.0.0.1; 0 picks a free one")
+	if _, err := r.parse(fs, args); err != nil {
+		return 0, false, err
 	}
+	fs.Visit(func(f *flag.Flag) { portSet = portSet || f.Name == "port" })
+	if *p < 0 || *p > 65535 {
+		return 0, false, usagef("--port must be between 0 and 65535")
+	}
+	return *p, portSet, nil
+}
+
+// serveAgent runs the agent: the control socket, the proactive refresher
+// and the HTTP bridge, until ctx ends. With front (the tray), it runs
+// front on the calling goroutine (fyne needs the main one) and stops the
+// agent when front returns; front's ctx ends if the agent fails. It
+// returns *agent.AgentRunningError if another agent serves the home.
+func serveAgent(ctx context.Context, r *runner, port int, portSet bool, front func(context.Context, *agent.Agent) error) error {
+	defer startProfiles(r.env.Getenv, r.stderr)()
 	home, err := homeDir(r.env)
 	if err != nil {
 		return err
@@ -71,16 +89,28 @@ func runAgent(ctx context.Context, r *runner, cmd *command, args []string) error
 		return err
 	}
 	defer a.Close()
+	if front != nil {
+		// The tray's own agent asks for approvals from its first request
+		// on, before the UI has attached too.
+		events, err := a.AttachTray(ctx)
+		if err != nil {
+			return err
+		}
+		go func() {
+			for range events {
+			}
+		}()
+	}
 	// The bridge: a port the user chose must be free; the default one may
 	// be taken (by another home's agent, say), and then the agent runs
 	// without the bridge rather than not at all.
 	var bridge *httpbridge.Bridge
-	bln, err := httpbridge.Listen(*port)
+	bln, err := httpbridge.Listen(port)
 	switch {
 	case err != nil && portSet:
 		return err
 	case err != nil:
-		problem := fmt.Sprintf("port %d is in use; restart the agent with --port N (0: any free port)", *port)
+		problem := fmt.Sprintf("port %d is in use; restart the agent with --port N (0: any free port)", port)
 		a.SetBridge("", problem)
 		logger.Warn("mcpauth agent: no HTTP bridge: " + problem)
 	default:
@@ -94,15 +124,22 @@ func runAgent(ctx context.Context, r *runner, cmd *command, args []string) error
 	if bridge != nil {
 		logger.Info("mcpauth HTTP bridge listening on " + bridge.URL() + "/servers/NAME/mcp")
 	}
+	ctx, stop := context.WithCancel(ctx)
+	defer stop()
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return agent.ServeControl(gctx, ln, a, logger) })
 	g.Go(func() error { return a.Run(gctx) })
 	if bridge != nil {
 		g.Go(func() error { return bridge.Serve(gctx, bln) })
 	}
+	var ferr error
+	if front != nil {
+		ferr = front(gctx, a)
+		stop()
+	}
 	err = g.Wait()
 	logger.Info("mcpauth agent stopped")
-	return err
+	return errors.Join(ferr, err)
 }
 
 // defaultDemoPort is fakeas.DemoPort: a fixed port keeps the demo server's
@@ -152,7 +189,7 @@ func runDemo(ctx context.Context, r *runner, cmd *command, args []string) error 
 			"  mcpauth token %[1]s     print an access token\n  mcpauth list           see its state", demoName)
 		if !*noLogin {
 			r.say("")
-			if err := r.login(ctx, api, demoName, *noBrowser); err != nil {
+			if err := r.login(ctx, api, demoName, *noBrowser, false); err != nil {
 				return err
 			}
 			if ctx.Err() != nil {

@@ -59,6 +59,7 @@ var connectStdin io.Reader = os.Stdin
 const drainTimeout = 2 * time.Second
 
 func runConnect(ctx context.Context, r *runner, cmd *command, args []string) error {
+	defer startProfiles(r.env.Getenv, r.stderr)()
 	if err := refuseSecretFlag(args); err != nil {
 		return err
 	}

@@ -24,10 +24,24 @@ or dynamic registration. Secrets (the client secret, header values) go to
 the OS keychain, never to a file. A client secret is never taken on the
 command line: put it in an environment variable and name that variable.
 
+Two kinds of server sign in without a browser:
+  - a machine identity (--client-credentials): the client credentials
+    grant (RFC 6749 §4.4) with --client-id and its secret
+    (--client-secret-env) or private key (--client-key-file, private_key_jwt);
+  - cross-app access (--idp-issuer): an ID token from the enterprise IdP is
+    exchanged there for an identity assertion, which the server's
+    authorization server takes (RFC 8693, RFC 7523). The ID token comes
+    from --idp-id-token-env, or 'mcpauth login' signs in at the IdP.
+Their tokens are renewed by running the grant again.
+
 NAME: letters, digits, '-', '_' and '.', at most 64 characters.`,
 	example: `  mcpauth add linear https://mcp.linear.app/mcp
   mcpauth add corp https://mcp.corp.example/mcp --client-id 0oa1b2c3 \
-      --client-secret-env CORP_SECRET --scope "openid offline_access" --no-resource`,
+      --client-secret-env CORP_SECRET --scope "openid offline_access" --no-resource
+  mcpauth add ci https://mcp.corp.example/mcp --client-credentials --client-id svc-ci \
+      --client-key-file ci-key.pem --client-key-alg ES256
+  mcpauth add wiki https://mcp.wiki.corp.example/mcp --client-id mcp-wiki \
+      --client-secret-env WIKI_SECRET --idp-issuer https://corp.okta.com --idp-client-id 0oa-mcpauth`,
 	run: runAdd,
 }
 
@@ -57,16 +71,17 @@ func runAdd(ctx context.Context, r *runner, cmd *command, args []string) error {
 	})
 }
 
-// refuseSecretFlag refuses --client-secret: a secret on the command line
-// shows in shell history and ps.
+// refuseSecretFlag refuses --client-secret and the other secretFlags: a
+// secret on the command line shows in shell history and ps.
 func refuseSecretFlag(args []string) error {
 	for _, a := range args {
 		if a == "--" {
 			break
 		}
-		if f, _, _ := strings.Cut(strings.TrimLeft(a, "-"), "="); strings.HasPrefix(a, "-") && f == "client-secret" {
-			return usagef("mcpauth never takes a secret on the command line, where shell history and ps would show it: " +
-				"put it in an environment variable and pass --client-secret-env VAR")
+		f, _, _ := strings.Cut(strings.TrimLeft(a, "-"), "=")
+		if instead, ok := secretFlags[f]; ok && strings.HasPrefix(a, "-") {
+			return usagef("mcpauth never takes a secret on the command line, where shell history and ps would show it: "+
+				"pass %s instead", instead)
 		}
 	}
 	return nil
@@ -80,6 +95,7 @@ type addFlags struct {
 	headers                          headerFlag
 	noResource, allowHTTP            *bool
 	params                           paramFlag
+	grant                            *grantFlags // grantflags.go
 }
 
 func defineAddFlags(fs *flag.FlagSet) *addFlags {
@@ -92,6 +108,7 @@ func defineAddFlags(fs *flag.FlagSet) *addFlags {
 	f.noResource = fs.Bool("no-resource", false, "omit the RFC 8707 resource parameter, for authorization servers\nthat reject it (Entra ID)")
 	fs.Var(f.params, "authorize-param", "add `key=value` to the authorization request; repeatable")
 	f.allowHTTP = fs.Bool("allow-http", false, "allow plain http to a host that is not loopback")
+	f.grant = defineGrantFlags(fs)
 	return f
 }
 
@@ -124,6 +141,9 @@ func (f *addFlags) request(r *runner, name, url string) (agent.AddRequest, error
 	}
 	if len(f.params) > 0 {
 		req.AuthorizeParams = f.params
+	}
+	if err := f.grant.apply(r, &req); err != nil {
+		return req, err
 	}
 	return req, nil
 }

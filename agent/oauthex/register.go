@@ -39,6 +39,9 @@ type ClientInformation struct {
 	RegistrationClientURI   string   `json:"registration_client_uri,omitempty"`
 	TokenEndpointAuthMethod string   `json:"token_endpoint_auth_method,omitempty"`
 	RedirectURIs            []string `json:"redirect_uris,omitempty"`
+	// GrantTypes are the grants the client may use (RFC 7591 §2); the
+	// AS echoes them (§3.2.1).
+	GrantTypes []string `json:"grant_types,omitempty"`
 }
 
 func (ci ClientInformation) String() string {

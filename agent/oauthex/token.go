@@ -58,11 +58,17 @@ func (e *ErrorResponse) Error() string {
 }
 
 // ClientAuth is how the client authenticates at the token and revocation
-// endpoints. Method is one of AuthMethodNone, AuthMethodBasic, AuthMethodPost.
+// endpoints. Method is one of AuthMethodNone, AuthMethodBasic,
+// AuthMethodPost, AuthMethodPrivateKeyJWT.
 type ClientAuth struct {
 	ClientID     string
 	ClientSecret string
 	Method       string
+	// Signer signs the private_key_jwt assertion (RFC 7523 §2.2), for
+	// Audience: the AS's issuer identifier, or, when empty, the URL of
+	// the endpoint the request goes to.
+	Signer   *Signer
+	Audience string
 }
 
 // String redacts the secret, so a ClientAuth can be printed or logged.
@@ -80,13 +86,31 @@ func (a ClientAuth) LogValue() slog.Value {
 
 // apply puts the client credentials into form (a copy the caller owns) and
 // returns the Authorization header value, if any. Only the chosen method
-// carries the secret: RFC 6749 §2.3 forbids using more than one.
-func (a ClientAuth) apply(form url.Values) (authorization string, err error) {
+// carries the secret: RFC 6749 §2.3 forbids using more than one. endpoint
+// is the URL the form goes to (a private_key_jwt audience of last resort).
+func (a ClientAuth) apply(form url.Values, endpoint string) (authorization string, err error) {
 	if a.ClientID == "" {
 		return "", errors.New("no client ID")
 	}
 	form.Del("client_secret")
+	form.Del("client_assertion")
+	form.Del("client_assertion_type")
 	switch a.Method {
+	case AuthMethodPrivateKeyJWT:
+		if a.Signer == nil {
+			return "", errors.New("private_key_jwt needs a private key")
+		}
+		aud := a.Audience
+		if aud == "" {
+			aud = endpoint
+		}
+		assertion, err := a.Signer.ClientAssertion(a.ClientID, aud)
+		if err != nil {
+			return "", err
+		}
+		form.Set("client_id", a.ClientID)
+		form.Set("client_assertion_type", ClientAssertionTypeJWT)
+		form.Set("client_assertion", assertion)
 	case AuthMethodNone:
 		form.Set("client_id", a.ClientID)
 	case AuthMethodPost:
@@ -222,7 +246,7 @@ func postForm(ctx context.Context, c *http.Client, endpoint string, auth ClientA
 	for k, v := range params {
 		form[k] = append([]string(nil), v...)
 	}
-	authorization, err := auth.apply(form)
+	authorization, err := auth.apply(form, endpoint)
 	if err != nil {
 		return nil, err
 	}

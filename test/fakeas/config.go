@@ -14,6 +14,7 @@
 package fakeas
 
 import (
+	"crypto"
 	"net/http"
 	"time"
 )
@@ -155,6 +156,25 @@ type Config struct {
 	// receives a token, code, verifier or secret.
 	Logf func(format string, args ...any)
 
+	// Grants beyond the browser flow (grants.go, device.go); the zero
+	// values leave them off.
+	//
+	// ClientCredentials allows confidential clients the client
+	// credentials grant (RFC 6749 §4.4).
+	ClientCredentials bool
+	// ClientKeys are pre-registered clients that authenticate with
+	// private_key_jwt (RFC 7523 §2.2): client_id → public key.
+	// ClientKeyAlgs, if set, is token_endpoint_auth_signing_alg_values_supported
+	// and is enforced.
+	ClientKeys    map[string]crypto.PublicKey
+	ClientKeyAlgs []string
+	// Device turns on the device authorization grant (RFC 8628).
+	Device *DeviceConfig
+	// IdP makes the server an enterprise IdP for cross-app access; TrustIdP
+	// makes it accept that IdP's ID-JAGs with the JWT bearer grant.
+	IdP      *IdPConfig
+	TrustIdP *IdPTrust
+
 	// OnMCPRequest, when set, sees every request to the MCP endpoint
 	// before it is authenticated, so that tests can check what a bridge
 	// forwards (headers that must, or must never, arrive). It must not
@@ -172,6 +192,12 @@ type Stats struct {
 	Refreshes      int
 	Revocations    int
 	ReuseDetected  int
+	// The extra grants (grants.go, device.go).
+	ClientCredentials    int
+	DeviceAuthorizations int
+	DevicePolls          int
+	TokenExchanges       int
+	JWTBearerGrants      int
 }
 
 func (c Config) withDefaults() Config {

@@ -33,7 +33,8 @@ type Server struct {
 	tokenReqs     []url.Values
 	tokenAuth     []string
 
-	tools toolState // the bridge tools' counters (bridgetools.go)
+	tools toolState  // the bridge tools' counters (bridgetools.go)
+	extra grantState // the extra grants' state (grants.go)
 }
 
 // Start binds 127.0.0.1:cfg.Port and serves until Close.
@@ -171,6 +172,10 @@ func (s *Server) routes() http.Handler {
 	if !s.cfg.NoDCR {
 		mux.HandleFunc("POST "+p+"/register", s.handleRegister)
 	}
+	if s.cfg.Device != nil {
+		mux.HandleFunc("POST "+p+"/device_authorization", s.handleDeviceAuthorization)
+		mux.HandleFunc(p+"/device", s.handleDeviceVerify)
+	}
 	if u := s.MetadataURL(); u != "" {
 		mux.HandleFunc("GET "+u[len(s.base):], s.handleASMetadata)
 	}
@@ -225,6 +230,7 @@ func (s *Server) handleASMetadata(w http.ResponseWriter, _ *http.Request) {
 		md["subject_types_supported"] = []string{"public"}
 		md["id_token_signing_alg_values_supported"] = []string{"RS256"}
 	}
+	s.grantMetadata(md)
 	writeJSON(w, http.StatusOK, md)
 }
 

@@ -75,7 +75,7 @@ func (s *Server) handleToken(w http.ResponseWriter, r *http.Request) {
 	case "refresh_token":
 		resp, code, desc = s.refreshGrant(c, form)
 	default:
-		code, desc = "unsupported_grant_type", "grant_type must be authorization_code or refresh_token"
+		resp, code, desc = s.extraGrant(c, gt, form) // grants.go
 	}
 	if code != "" {
 		s.logf("fakeas: token request (%s) from %s: %s: %s", form.Get("grant_type"), c.id, code, desc)
@@ -89,6 +89,9 @@ func (s *Server) handleToken(w http.ResponseWriter, r *http.Request) {
 // authenticateClient applies RFC 6749 §2.3 with the methods this server
 // advertises. It returns the method the request used even on failure.
 func (s *Server) authenticateClient(r *http.Request, form url.Values) (*client, string, error) {
+	if form.Has("client_assertion") || form.Has("client_assertion_type") {
+		return s.authenticateAssertion(r, form) // private_key_jwt, grants.go
+	}
 	id, secret, method := form.Get("client_id"), "", AuthNone
 	if u, p, ok := r.BasicAuth(); ok {
 		method = AuthClientSecretBasic
@@ -157,7 +160,9 @@ func (s *Server) exchangeCode(c *client, form url.Values) (map[string]any, strin
 	ac.grantID = g.id
 	s.grants[g.id] = g
 	s.stats.CodeExchanges++
-	return s.issueLocked(g, g.scope, resource), "", ""
+	resp := s.issueLocked(g, g.scope, resource)
+	s.addIDTokenLocked(resp, g, s.lastAuthorize.Get("nonce")) // an IdP's ID token, grants.go
+	return resp, "", ""
 }
 
 func (s *Server) refreshGrant(c *client, form url.Values) (map[string]any, string, string) {
@@ -192,7 +197,9 @@ func (s *Server) refreshGrant(c *client, form url.Values) (map[string]any, strin
 	}
 	rt.rotated = true
 	s.stats.Refreshes++
-	return s.issueLocked(g, scope, resource), "", ""
+	resp := s.issueLocked(g, scope, resource)
+	s.addIDTokenLocked(resp, g, "")
+	return resp, "", ""
 }
 
 // narrowResource binds the token to the requested resource, which must be

@@ -22,7 +22,9 @@
 //   - MCPURL: Bearer-protected minimal MCP JSON-RPC (initialize, tools/list,
 //     tools/call "whoami"); 401 carries
 //     WWW-Authenticate: Bearer resource_metadata="<PRM URL>";
-//   - /test/stats and /test/introspect helpers.
+//   - /test/stats and /test/introspect helpers;
+//   - with Options.Grants: the device flow and client credentials (the
+//     MCP endpoint accepts client credentials tokens too).
 package oidc
 
 import (
@@ -61,7 +63,26 @@ type Options struct {
 	WebClientDefault bool
 	// Env holds extra KEY=VALUE pairs for the node process.
 	Env []string
+
+	// Grants enables the device authorization grant (RFC 8628) and client
+	// credentials (RFC 6749 §4.4). Dynamic clients may then register for
+	// the device grant; the verification URI's pages need a browser that
+	// keeps cookies and submits forms (oidc-provider's CSRF protection).
+	Grants bool
+	// CCClientSecret, with Grants, adds the client credentials client
+	// CCSecretClientID, authenticating with client_secret_basic.
+	CCClientSecret string
+	// CCClientJWKS, with Grants, adds the client credentials client
+	// CCJWTClientID, authenticating with private_key_jwt (RFC 7523 §2.2)
+	// with the keys of this JSON JWK Set (RFC 7517 §5).
+	CCClientJWKS string
 }
+
+// The client credentials clients of Options.Grants.
+const (
+	CCSecretClientID = "mcpauth-cc-secret"
+	CCJWTClientID    = "mcpauth-cc-jwt"
+)
 
 // AS is a running authorization server + MCP resource server.
 type AS struct {
@@ -90,6 +111,9 @@ type Stats struct {
 	Revocations   int `json:"revocations"`    // tokens destroyed by the revocation endpoint
 	GrantsRevoked int `json:"grants_revoked"` // grant.revoked (revocation or reuse detection)
 	Logins        int `json:"logins"`         // auto-approved login interactions
+	// With Options.Grants: grant.success per grant type.
+	ClientCredentials int `json:"client_credentials"`
+	DeviceCodes       int `json:"device_codes"`
 }
 
 // Dir returns the directory holding server.mjs and package.json.
@@ -230,6 +254,9 @@ func Start(t testing.TB, opts Options) *AS {
 		"CLIENT_DEFAULT_APPLICATION_TYPE="+appType,
 		"EXIT_ON_STDIN_EOF=1",
 	)
+	if opts.Grants {
+		env = append(env, "GRANTS=1", "CC_CLIENT_SECRET="+opts.CCClientSecret, "CC_CLIENT_JWKS="+opts.CCClientJWKS)
+	}
 	env = append(env, opts.Env...)
 
 	cmd := exec.Command("node", "server.mjs")
@@ -308,8 +335,8 @@ func (a *AS) Stats(t testing.TB) Stats {
 	return s
 }
 
-// Introspect reports whether token is a currently valid access token or
-// (unused, unrevoked) refresh token. It uses a test-only endpoint that needs
+// Introspect reports whether token is a currently valid access token (a
+// client credentials one included) or (unused, unrevoked) refresh token. It uses a test-only endpoint that needs
 // no client credentials.
 func (a *AS) Introspect(t testing.TB, token string) bool {
 	t.Helper()

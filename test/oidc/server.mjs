@@ -21,6 +21,14 @@
 //                              "mcp"; set to "-" to keep oidc-provider's own
 //                              behaviour (access_denied: no scope was granted)
 //   EXIT_ON_STDIN_EOF=1        exit when stdin closes (parent died)
+//   GRANTS=1                   also enable the device flow (RFC 8628; dynamic
+//                              clients may register for it) and client
+//                              credentials (RFC 6749 §4.4) for two clients:
+//                              "mcpauth-cc-secret" (client_secret_basic, secret
+//                              CC_CLIENT_SECRET) and "mcpauth-cc-jwt"
+//                              (private_key_jwt, public keys CC_CLIENT_JWKS, a
+//                              JSON JWK Set). Off by default: the other tests
+//                              keep the server as it was.
 
 import * as crypto from 'node:crypto';
 import * as http from 'node:http';
@@ -59,6 +67,7 @@ const RS_CLIENT_SECRET = process.env.RS_CLIENT_SECRET || crypto.randomBytes(32).
 const DEFAULT_APP_TYPE = process.env.CLIENT_DEFAULT_APPLICATION_TYPE || 'native';
 const DEFAULT_SCOPE = process.env.DEFAULT_SCOPE === undefined ? 'mcp' : process.env.DEFAULT_SCOPE;
 const ACCOUNT_ID = 'demo-user';
+const GRANTS = process.env.GRANTS === '1';
 const MCP_SCOPES = ['mcp', 'admin'];
 
 if (process.env.EXIT_ON_STDIN_EOF === '1') {
@@ -75,6 +84,8 @@ const stats = {
   revocations: 0,
   grants_revoked: 0,
   logins: 0,
+  client_credentials: 0,
+  device_codes: 0,
 };
 
 // ---------------------------------------------------------------------------
@@ -168,6 +179,31 @@ const PRM_URL = `${ISSUER}/.well-known/oauth-protected-resource/mcp`;
 const privateKey = await keyPair;
 const signingKey = { ...privateKey.export({ format: 'jwk' }), kid: 'test-rs256', alg: 'RS256', use: 'sig' };
 
+// The machine clients of GRANTS=1 (client credentials only).
+const grantClients = [];
+if (GRANTS) {
+  if (process.env.CC_CLIENT_SECRET) {
+    grantClients.push({
+      client_id: 'mcpauth-cc-secret',
+      client_secret: process.env.CC_CLIENT_SECRET,
+      grant_types: ['client_credentials'],
+      response_types: [],
+      redirect_uris: [],
+      token_endpoint_auth_method: 'client_secret_basic',
+    });
+  }
+  if (process.env.CC_CLIENT_JWKS) {
+    grantClients.push({
+      client_id: 'mcpauth-cc-jwt',
+      grant_types: ['client_credentials'],
+      response_types: [],
+      redirect_uris: [],
+      token_endpoint_auth_method: 'private_key_jwt',
+      jwks: JSON.parse(process.env.CC_CLIENT_JWKS),
+    });
+  }
+}
+
 const configuration = {
   clients: [{
     client_id: RS_CLIENT_ID,
@@ -176,7 +212,7 @@ const configuration = {
     response_types: [],
     redirect_uris: [],
     token_endpoint_auth_method: 'client_secret_basic',
-  }],
+  }, ...grantClients],
   clientDefaults: {
     application_type: DEFAULT_APP_TYPE,
     grant_types: ['authorization_code', 'refresh_token'],
@@ -220,6 +256,8 @@ const configuration = {
       },
     },
     rpInitiatedLogout: { enabled: false },
+    deviceFlow: { enabled: GRANTS },
+    clientCredentials: { enabled: GRANTS },
     pushedAuthorizationRequests: { enabled: false },
   },
   findAccount: async (ctx, sub) => ({
@@ -255,6 +293,8 @@ provider.on('grant.success', (ctx) => {
   const gt = ctx.oidc.params.grant_type;
   if (gt === 'authorization_code') stats.code_exchanges += 1;
   if (gt === 'refresh_token') stats.refreshes += 1;
+  if (gt === 'client_credentials') stats.client_credentials += 1;
+  if (gt === 'urn:ietf:params:oauth:grant-type:device_code') stats.device_codes += 1;
 });
 provider.on('grant.error', (ctx, err) => {
   if (err?.error === 'invalid_grant' && err.error_detail === 'refresh token already used') {
@@ -345,7 +385,9 @@ async function authenticate(req, res) {
     return undefined;
   }
   const m = /^Bearer +([A-Za-z0-9\-._~+/]+=*) *$/i.exec(auth);
-  const token = m ? await provider.AccessToken.find(m[1]) : undefined;
+  const token = m
+    ? (await provider.AccessToken.find(m[1])) ?? (await provider.ClientCredentials.find(m[1]))
+    : undefined;
   const aud = token ? [].concat(token.aud ?? []) : [];
   if (!token || token.isExpired || !aud.includes(MCP_URL)) {
     sendJSON(res, 401, { error: 'invalid_token' },
@@ -435,7 +477,7 @@ async function mcp(req, res) {
 async function testIntrospect(req, res) {
   const form = new URLSearchParams(await readBody(req));
   const value = form.get('token') ?? '';
-  const at = await provider.AccessToken.find(value);
+  const at = (await provider.AccessToken.find(value)) ?? (await provider.ClientCredentials.find(value));
   if (at && !at.isExpired) {
     sendJSON(res, 200, {
       active: true, kind: 'access_token', sub: at.accountId, client_id: at.clientId, scope: at.scope, aud: at.aud,
