@@ -34,15 +34,10 @@ dbus-run-session -- bash -euo pipefail -c '
   MCPAUTH_TEST_KEYRING=1 MCPAUTH_E2E=1 go test -race -count=1 ./...
   echo "== MCP conformance suite, client scenarios, against mcpauth connect" >&2
   test/conformance/run.sh
-  echo "== fuzz targets, $FUZZTIME each" >&2
-  for pkg in $(go list ./...); do
-    dir=$(go list -f "{{.Dir}}" "$pkg")
-    for target in $(grep -ho "^func Fuzz[A-Za-z0-9_]*" "$dir"/*_test.go 2>/dev/null | sed "s/^func //"); do
-      echo "-- $pkg $target" >&2
-      go test -run="^$" -fuzz="^${target}\$" -fuzztime="$FUZZTIME" "$pkg" >/dev/null
-    done
-  done
 '
+
+echo "== fuzz targets, $FUZZTIME each" >&2
+scripts/fuzz.sh
 
 echo "== the tray app's screenshots under Xvfb, failing on a blank one" >&2
 shots=$(mktemp -d)
