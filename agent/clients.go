@@ -85,7 +85,7 @@ func (c *clientKeys) update(ctx context.Context, fn func(*clientsFile) error) er
 		return err
 	}
 	defer c.cache.invalidate()
-	return writeFileAtomic(c.path(), append(data, '\n'))
+	return writeFileAtomic(c.path(), c.path(), append(data, '\n'))
 }
 
 // hashes returns every client's key hash, from memory unless clients.json
@@ -239,18 +239,19 @@ func sameVersion(a, b fs.FileInfo) bool {
 	return os.SameFile(a, b) && a.Size() == b.Size() && a.ModTime().Equal(b.ModTime())
 }
 
-// writeFileAtomic replaces path with data (0600) by a temporary file and a
-// rename, so a crash never leaves a torn file and readers see the old or
-// the new version, each with its own inode.
-func writeFileAtomic(path string, data []byte) error {
+// writeFileAtomic replaces path with data (0600) by a temporary file, a
+// sync and a rename, so a crash never leaves a torn file and readers see
+// the old or the new version, each with its own inode. what names the file
+// in errors ("could not write WHAT: ...").
+func writeFileAtomic(path, what string, data []byte) error {
 	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+"-*")
 	if err != nil {
-		return fmt.Errorf("could not write %s: %w", path, err)
+		return fmt.Errorf("could not write %s: %w", what, err)
 	}
 	defer os.Remove(tmp.Name())
 	if _, err := tmp.Write(data); err != nil {
 		tmp.Close()
-		return fmt.Errorf("could not write %s: %w", path, err)
+		return fmt.Errorf("could not write %s: %w", what, err)
 	}
 	if err := tmp.Sync(); err != nil {
 		tmp.Close()

@@ -149,23 +149,7 @@ func (r registry) update(ctx context.Context, fn func(*registryFile) error) erro
 	if err != nil {
 		return err
 	}
-	tmp, err := os.CreateTemp(r.home, ".servers-*.json")
-	if err != nil {
-		return fmt.Errorf("could not write the server registry: %w", err)
-	}
-	defer os.Remove(tmp.Name())
-	if _, err := tmp.Write(append(data, '\n')); err != nil {
-		tmp.Close()
-		return fmt.Errorf("could not write the server registry: %w", err)
-	}
-	if err := tmp.Sync(); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	if err := os.Rename(tmp.Name(), r.path()); err != nil {
+	if err := writeFileAtomic(r.path(), "the server registry", append(data, '\n')); err != nil {
 		return err
 	}
 	if r.changed != nil {

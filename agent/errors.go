@@ -1,6 +1,7 @@
 package agent
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 
@@ -99,3 +100,35 @@ func (e *ClientExistsError) Error() string {
 	return fmt.Sprintf("a local client named %q already exists: to issue a new key, run `mcpauth client remove %s` "+
 		"and then `mcpauth client add %s`", e.Client, e.Client, e.Client)
 }
+
+// ErrorReason names an authorization failure for programs, with the control
+// socket's error codes: "login_required", "step_up_required",
+// "registration_gone", "client_id_required", "keychain_unavailable", or
+// ReasonAuthorizationFailed for any other error. The bridges put it in
+// their JSON-RPC errors' data.reason.
+func ErrorReason(err error) string {
+	var (
+		lr  *LoginRequiredError
+		su  *StepUpRequiredError
+		rg  *RegistrationGoneError
+		cid *ClientIDRequiredError
+		ku  *KeychainUnavailableError
+	)
+	switch {
+	case errors.As(err, &lr):
+		return codeLoginRequired
+	case errors.As(err, &su):
+		return codeStepUpRequired
+	case errors.As(err, &rg):
+		return codeRegistrationGone
+	case errors.As(err, &cid):
+		return codeClientIDRequired
+	case errors.As(err, &ku):
+		return codeKeychainUnavailable
+	}
+	return ReasonAuthorizationFailed
+}
+
+// ReasonAuthorizationFailed is ErrorReason's answer for an error that is
+// none of the typed ones above.
+const ReasonAuthorizationFailed = "authorization_failed"

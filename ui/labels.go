@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"mcpauth/agent"
+	"mcpauth/agent/humanize"
 )
 
 // The texts the tray and the window show, as pure functions of the data,
@@ -101,26 +102,18 @@ func scopesText(scopes []string) string {
 
 // expiryText says when a token expires: "in 9m", "expired 3m ago", "—".
 func expiryText(t, now time.Time) string {
-	switch {
-	case t.IsZero():
+	if t.IsZero() {
 		return "—"
-	case t.After(now):
-		return "in " + approx(t.Sub(now))
-	default:
-		return "expired " + approx(now.Sub(t)) + " ago"
 	}
+	return humanize.Expiry(t, now)
 }
 
 // agoText says how long ago t was: "5m ago", "just now", or "never".
 func agoText(t, now time.Time) string {
-	switch {
-	case t.IsZero():
+	if t.IsZero() {
 		return "never"
-	case now.Sub(t) < 5*time.Second:
-		return "just now"
-	default:
-		return approx(now.Sub(t)) + " ago"
 	}
+	return humanize.Ago(t, now, 5*time.Second)
 }
 
 // lastUsedText is the audit record's last use: "2m ago by cursor".
@@ -131,27 +124,8 @@ func lastUsedText(t time.Time, by string, now time.Time) string {
 	return agoText(t, now) + " by " + by
 }
 
-// approx renders a duration the way people read it at a glance, truncated
-// to its largest unit or two: 45s, 9m, 2h5m, 14h, 3d. Negative durations
-// count as zero.
-func approx(d time.Duration) string {
-	switch {
-	case d < 0:
-		return "0s"
-	case d < time.Minute:
-		return fmt.Sprintf("%ds", int(d/time.Second))
-	case d < time.Hour:
-		return fmt.Sprintf("%dm", int(d/time.Minute))
-	case d < 48*time.Hour:
-		h, m := int(d/time.Hour), int(d%time.Hour/time.Minute)
-		if m == 0 || h >= 10 {
-			return fmt.Sprintf("%dh", h)
-		}
-		return fmt.Sprintf("%dh%dm", h, m)
-	default:
-		return fmt.Sprintf("%dd", int(d/(24*time.Hour)))
-	}
-}
+// approx is humanize.Approx: 45s, 9m, 2h5m, 14h, 3d.
+func approx(d time.Duration) string { return humanize.Approx(d) }
 
 // newApprovals returns the approvals in cur that were not in prev: each
 // gets one desktop notification.

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"mcpauth/agent"
+	"mcpauth/agent/humanize"
 )
 
 // writeTable prints `mcpauth list`, with times relative to now. Servers in
@@ -60,26 +61,18 @@ func shortIssuer(issuer string) string {
 
 // expires says when a token expires: "in 9m", "expired 3m ago", or "-".
 func expires(t, now time.Time) string {
-	switch {
-	case t.IsZero():
+	if t.IsZero() {
 		return "-"
-	case t.After(now):
-		return "in " + approx(t.Sub(now))
-	default:
-		return "expired " + approx(now.Sub(t)) + " ago"
 	}
+	return humanize.Expiry(t, now)
 }
 
 // ago says how long ago t was: "5m ago", "just now", or "-".
 func ago(t, now time.Time) string {
-	switch {
-	case t.IsZero():
+	if t.IsZero() {
 		return "-"
-	case now.Sub(t) < time.Second:
-		return "just now"
-	default:
-		return approx(now.Sub(t)) + " ago"
 	}
+	return humanize.Ago(t, now, time.Second)
 }
 
 // lastUsed says when and by which local client a server was last used
@@ -89,23 +82,4 @@ func lastUsed(t time.Time, by string, now time.Time) string {
 		return ago(t, now)
 	}
 	return ago(t, now) + " by " + by
-}
-
-// approx renders a positive duration the way people read it at a glance,
-// truncated to its largest unit or two: 45s, 9m, 2h, 2h5m, 3d.
-func approx(d time.Duration) string {
-	switch {
-	case d < time.Minute:
-		return fmt.Sprintf("%ds", int(d/time.Second))
-	case d < time.Hour:
-		return fmt.Sprintf("%dm", int(d/time.Minute))
-	case d < 48*time.Hour:
-		h, m := int(d/time.Hour), int(d%time.Hour/time.Minute)
-		if m == 0 || h >= 10 {
-			return fmt.Sprintf("%dh", h)
-		}
-		return fmt.Sprintf("%dh%dm", h, m)
-	default:
-		return fmt.Sprintf("%dd", int(d/(24*time.Hour)))
-	}
 }

@@ -87,30 +87,12 @@ func (b *Bridge) failLookup(w http.ResponseWriter, name string, err error) {
 }
 
 // authReason names an authorization failure for programs, like the control
-// socket's error codes.
+// socket's error codes: agent.ErrorReason, and "remote_refused".
 func authReason(err error) string {
-	var (
-		lr  *agent.LoginRequiredError
-		su  *agent.StepUpRequiredError
-		rg  *agent.RegistrationGoneError
-		cid *agent.ClientIDRequiredError
-		ku  *agent.KeychainUnavailableError
-	)
-	switch {
-	case errors.As(err, &lr):
-		return "login_required"
-	case errors.As(err, &su):
-		return "step_up_required"
-	case errors.As(err, &rg):
-		return "registration_gone"
-	case errors.As(err, &cid):
-		return "client_id_required"
-	case errors.As(err, &ku):
-		return "keychain_unavailable"
-	case errors.Is(err, errRemoteRefused):
-		return "remote_refused"
+	if reason := agent.ErrorReason(err); reason != agent.ReasonAuthorizationFailed || !errors.Is(err, errRemoteRefused) {
+		return reason
 	}
-	return "authorization_failed"
+	return "remote_refused"
 }
 
 type rpcMessage struct {

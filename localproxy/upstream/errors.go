@@ -114,32 +114,7 @@ func (c *Conn) errorFor(err error) *rpcError {
 		// (denied, say) doesn't.
 		msg += "; to sign in again, run `mcpauth login " + c.server + "`"
 	}
-	return &rpcError{code: CodeAuth, msg: msg, reason: authReason(err)}
-}
-
-// authReason names an authorization failure for programs, as the HTTP
-// bridge does.
-func authReason(err error) string {
-	var (
-		lr  *agent.LoginRequiredError
-		su  *agent.StepUpRequiredError
-		rg  *agent.RegistrationGoneError
-		cid *agent.ClientIDRequiredError
-		ku  *agent.KeychainUnavailableError
-	)
-	switch {
-	case errors.As(err, &lr):
-		return "login_required"
-	case errors.As(err, &su):
-		return "step_up_required"
-	case errors.As(err, &rg):
-		return "registration_gone"
-	case errors.As(err, &cid):
-		return "client_id_required"
-	case errors.As(err, &ku):
-		return "keychain_unavailable"
-	}
-	return "authorization_failed"
+	return &rpcError{code: CodeAuth, msg: msg, reason: agent.ErrorReason(err)}
 }
 
 // statusError turns an HTTP error status into an answer. A JSON-RPC error

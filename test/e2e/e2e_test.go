@@ -2,7 +2,6 @@ package e2e
 
 import (
 	"bytes"
-	"context"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
@@ -12,72 +11,25 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"regexp"
-	"sort"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"mcpauth/keystore"
+	"mcpauth/test/e2e/e2ekit"
 	"mcpauth/test/oidc"
 )
 
-// Built once by TestMain when MCPAUTH_E2E=1.
-var (
-	mcpauthBin, fakebrowserBin string
-	buildErr                   error
-)
-
-func TestMain(m *testing.M) {
-	if os.Getenv("MCPAUTH_E2E") != "1" {
-		os.Exit(m.Run()) // every test and benchmark skips
-	}
-	dir, err := os.MkdirTemp("", "mcpauth-e2e-bin-")
-	if err != nil {
-		buildErr = err
-		os.Exit(m.Run())
-	}
-	mcpauthBin = filepath.Join(dir, "mcpauth")
-	fakebrowserBin = filepath.Join(dir, "fakebrowser")
-	for _, b := range []struct{ out, pkg string }{
-		{mcpauthBin, "mcpauth"},
-		{fakebrowserBin, "mcpauth/test/fakebrowser/cmd/fakebrowser"},
-	} {
-		out, err := exec.Command("go", "build", "-o", b.out, b.pkg).CombinedOutput()
-		if err != nil {
-			buildErr = fmt.Errorf("go build %s: %v\n%s", b.pkg, err, out)
-			break
-		}
-	}
-	code := m.Run()
-	os.RemoveAll(dir)
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { e2ekit.Main(m, "mcpauth-e2e-bin-", true) }
 
 // requireE2E skips unless MCPAUTH_E2E=1. When it is set, every missing
 // prerequisite is fatal: CI must never pass by skipping.
 func requireE2E(tb testing.TB) {
 	tb.Helper()
-	if os.Getenv("MCPAUTH_E2E") != "1" {
-		tb.Skip("end-to-end test: run `make test` (it sets MCPAUTH_E2E=1 inside a D-Bus session with gnome-keyring unlocked; see scripts/test.sh)")
-	}
-	if buildErr != nil {
-		tb.Fatalf("building the binaries: %v", buildErr)
-	}
-	if os.Getenv("DBUS_SESSION_BUS_ADDRESS") == "" {
-		tb.Fatal("MCPAUTH_E2E=1 but there is no D-Bus session bus: run inside dbus-run-session with gnome-keyring unlocked, as scripts/test.sh does")
-	}
-	if _, err := exec.LookPath("secret-tool"); err != nil {
-		tb.Fatal("MCPAUTH_E2E=1 but secret-tool is missing: apt install libsecret-tools (scripts/deps.sh test)")
-	}
-	if err := oidc.NodeAvailable(); err != nil {
-		tb.Fatalf("MCPAUTH_E2E=1 but the oidc-provider server can't run: %v", err)
-	}
+	e2ekit.Require(tb)
+	e2ekit.RequireSecretTool(tb)
+	e2ekit.RequireNode(tb)
 }
-
-// cmdTimeout bounds every mcpauth process a test runs.
-const cmdTimeout = 60 * time.Second
 
 // session is one MCPAUTH_HOME with its environment, and the record of
 // everything its commands printed and every token the test saw, for the
@@ -93,12 +45,8 @@ type session struct {
 	// since it then checked nothing.
 	wantTokens bool
 
-	mu      sync.Mutex
-	outputs []captured
-	secrets map[string]bool
+	rec e2ekit.Record
 }
-
-type captured struct{ label, text string }
 
 // newSession makes a fresh home and environment: BROWSER is the fake
 // browser, which logs every open to browserLog. In tests (not benchmarks)
@@ -113,16 +61,8 @@ func newSession(tb testing.TB, as *oidc.AS) *session {
 		home:       home,
 		browserLog: filepath.Join(tb.TempDir(), "browser.log"),
 		wantTokens: as != nil,
-		secrets:    map[string]bool{},
 	}
-	for _, kv := range os.Environ() {
-		k, _, _ := strings.Cut(kv, "=")
-		if k == "MCPAUTH_HOME" || k == "BROWSER" || strings.HasPrefix(k, "FAKEBROWSER_") {
-			continue
-		}
-		s.env = append(s.env, kv)
-	}
-	s.env = append(s.env, "MCPAUTH_HOME="+home, "BROWSER="+fakebrowserBin, "FAKEBROWSER_LOG="+s.browserLog)
+	s.env = e2ekit.Env(home, "FAKEBROWSER_LOG="+s.browserLog)
 	// Cleanups run last-registered first: the leak check reads the
 	// keychain before it is cleared.
 	tb.Cleanup(s.clearKeychain)
@@ -133,9 +73,7 @@ func newSession(tb testing.TB, as *oidc.AS) *session {
 }
 
 // clearKeychain deletes every keychain item of the home.
-func (s *session) clearKeychain() {
-	exec.Command("secret-tool", "clear", "service", keystore.ServiceName(s.home)).Run()
-}
+func (s *session) clearKeychain() { e2ekit.ClearKeychain(s.home) }
 
 // result is one finished process.
 type result struct {
@@ -147,45 +85,28 @@ type result struct {
 
 // proc is a started mcpauth process.
 type proc struct {
-	s              *session
-	cmd            *exec.Cmd
-	cancel         context.CancelFunc
-	stdout, stderr bytes.Buffer
-	start          time.Time
-	args           []string
-	secretStdout   bool // stdout is a token: keep it out of the record
+	s            *session
+	p            *e2ekit.Proc
+	secretStdout bool // stdout is a token: keep it out of the record
 }
 
 func (s *session) start(args ...string) *proc {
 	s.tb.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), cmdTimeout)
-	p := &proc{s: s, cancel: cancel, args: args}
-	p.cmd = exec.CommandContext(ctx, mcpauthBin, args...)
-	p.cmd.Env = s.env
-	p.cmd.Stdout, p.cmd.Stderr = &p.stdout, &p.stderr
-	p.cmd.WaitDelay = 5 * time.Second
-	p.start = time.Now()
-	if err := p.cmd.Start(); err != nil {
-		cancel()
-		s.tb.Fatalf("start mcpauth %s: %v", strings.Join(args, " "), err)
+	p, err := e2ekit.Start(s.env, args...)
+	if err != nil {
+		s.tb.Fatal(err)
 	}
-	return p
+	return &proc{s: s, p: p}
 }
 
 func (p *proc) wait() result {
 	p.s.tb.Helper()
-	defer p.cancel()
-	err := p.cmd.Wait()
-	r := result{args: p.args, stdout: p.stdout.String(), stderr: p.stderr.String(), dur: time.Since(p.start)}
-	var ee *exec.ExitError
-	switch {
-	case err == nil:
-	case errors.As(err, &ee) && ee.Exited():
-		r.code = ee.ExitCode()
-	default:
-		p.s.tb.Fatalf("mcpauth %s: %v (after %s); stderr:\n%s", strings.Join(p.args, " "), err, r.dur, p.s.redact(r.stderr))
+	er, err := p.p.Wait()
+	r := result{args: er.Args, code: er.Code, stdout: er.Stdout, stderr: er.Stderr, dur: er.Dur}
+	if err != nil {
+		p.s.tb.Fatalf("mcpauth %s: %v (after %s); stderr:\n%s", strings.Join(r.args, " "), err, r.dur, p.s.redact(r.stderr))
 	}
-	label := "mcpauth " + strings.Join(p.args, " ")
+	label := "mcpauth " + strings.Join(r.args, " ")
 	if p.secretStdout {
 		if tok := strings.TrimSpace(r.stdout); tok != "" {
 			p.s.addSecret(tok)
@@ -239,36 +160,13 @@ func (s *session) describe(r result, want string) string {
 		strings.Join(r.args, " "), r.code, r.dur.Round(time.Millisecond), want, s.redact(r.stdout), s.redact(r.stderr))
 }
 
-func (s *session) record(label, text string) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.outputs = append(s.outputs, captured{label, text})
-}
+func (s *session) record(label, text string) { s.rec.Output(label, text) }
 
-func (s *session) addSecret(v string) {
-	if v == "" {
-		return
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.secrets[v] = true
-}
-
-// longRun matches what may be a token we never saw (a refresh token, a
-// code): redact() hides every such run along with the known tokens.
-// oidc-provider's tokens and codes are 43 base64url characters.
-var longRun = regexp.MustCompile(`[A-Za-z0-9_-]{40,}`)
+func (s *session) addSecret(v string) { s.rec.AddSecret(v) }
 
 // redact hides every token the test saw, and any long opaque string, so
 // that failure messages are safe to print.
-func (s *session) redact(text string) string {
-	s.mu.Lock()
-	for v := range s.secrets {
-		text = strings.ReplaceAll(text, v, "[TOKEN]")
-	}
-	s.mu.Unlock()
-	return longRun.ReplaceAllString(text, "[REDACTED]")
-}
+func (s *session) redact(text string) string { return s.rec.Redact(text) }
 
 // checkLeaks fails the test if any token the test saw appears in any
 // command's output (other than token's stdout), or in any file under the
@@ -276,42 +174,8 @@ func (s *session) redact(text string) string {
 func (s *session) checkLeaks(t *testing.T) {
 	// The current refresh token too, if the keychain still holds one.
 	s.addSecret(s.keychainRefreshToken("oidc"))
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	secrets := make([]string, 0, len(s.secrets))
-	for v := range s.secrets {
-		secrets = append(secrets, v)
-	}
-	for _, o := range s.outputs {
-		for _, v := range secrets {
-			if strings.Contains(o.text, v) {
-				t.Errorf("LEAK: a token appears in the output of %s", o.label)
-			}
-		}
-	}
-	var files []string
-	for _, root := range []string{s.home, filepath.Dir(s.browserLog)} {
-		filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
-			if err == nil && d.Type().IsRegular() {
-				files = append(files, path)
-			}
-			return nil
-		})
-	}
-	sort.Strings(files)
-	for _, f := range files {
-		data, err := os.ReadFile(f)
-		if err != nil {
-			t.Errorf("leak check: %v", err)
-			continue
-		}
-		for _, v := range secrets {
-			if bytes.Contains(data, []byte(v)) {
-				t.Errorf("LEAK: a token appears in the file %s", f)
-			}
-		}
-	}
-	if s.wantTokens && len(secrets) == 0 && !t.Failed() {
+	n := s.rec.CheckLeaks(t, "a token", s.home, filepath.Dir(s.browserLog))
+	if s.wantTokens && n == 0 && !t.Failed() {
 		t.Error("leak check: the test saw no token, so it checked nothing")
 	}
 }

@@ -1,19 +1,15 @@
 package e2e
 
 import (
-	"bytes"
-	"errors"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
-	"sync"
-	"syscall"
 	"testing"
 	"time"
 
 	"mcpauth/agent"
+	"mcpauth/test/e2e/e2ekit"
 	"mcpauth/test/oidc"
 )
 
@@ -221,117 +217,28 @@ func logout(t *testing.T, s *session, access string) {
 
 // agentProc is a running `mcpauth agent`.
 type agentProc struct {
-	s       *session
-	cmd     *exec.Cmd
-	done    chan struct{}
-	err     error
-	stderr  syncBuffer
+	*e2ekit.Agent
 	started time.Time
-	stopped bool
 }
 
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.String()
-}
-
-func (a *agentProc) log() string { return a.stderr.String() }
+func (a *agentProc) log() string { return a.Out.String() }
 
 // startAgent starts `mcpauth agent` with the session's environment and
 // waits until `mcpauth version` reports it.
 func startAgent(t testing.TB, s *session) *agentProc {
-	a := &agentProc{s: s, done: make(chan struct{}), started: time.Now()}
-	a.cmd = exec.Command(mcpauthBin, "agent")
-	a.cmd.Env = s.env
-	a.cmd.Stdout, a.cmd.Stderr = &a.stderr, &a.stderr
-	if err := a.cmd.Start(); err != nil {
-		t.Fatalf("start mcpauth agent: %v", err)
-	}
-	go func() { a.err = a.cmd.Wait(); close(a.done) }()
-	t.Cleanup(func() {
-		if !a.stopped { // the test failed part way: don't leave it running
-			a.cmd.Process.Kill()
-			<-a.done
-			s.record("mcpauth agent (output)", a.log())
-		}
-	})
+	started := time.Now()
 	sock := agent.ControlSocketPath(s.home)
-	deadline := time.Now().Add(15 * time.Second)
-	for {
-		select {
-		case <-a.done:
-			t.Fatalf("mcpauth agent exited early (%v); output:\n%s", a.err, s.redact(a.log()))
-		default:
+	ready := func() bool {
+		if _, err := os.Stat(sock); err != nil {
+			return false
 		}
-		if _, err := os.Stat(sock); err == nil {
-			if r := s.run("version"); r.code == 0 && strings.Contains(r.stdout, "\nagent ") {
-				return a
-			}
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("mcpauth agent: no answer on %s after 15 s; output:\n%s", sock, s.redact(a.log()))
-		}
-		time.Sleep(50 * time.Millisecond)
+		r := s.run("version")
+		return r.code == 0 && strings.Contains(r.stdout, "\nagent ")
 	}
+	a := e2ekit.StartAgent(t, s.home, s.env, ready, func(out string) { s.record("mcpauth agent (output)", out) }, s.redact)
+	return &agentProc{Agent: a, started: started}
 }
 
 // stop sends SIGTERM and checks that the agent exits 0, removes its socket
 // and leaves no process that has the session's MCPAUTH_HOME behind.
-func (a *agentProc) stop(t testing.TB) {
-	a.stopped = true
-	if err := a.cmd.Process.Signal(syscall.SIGTERM); err != nil {
-		t.Fatalf("SIGTERM to the agent: %v", err)
-	}
-	select {
-	case <-a.done:
-	case <-time.After(10 * time.Second):
-		a.cmd.Process.Kill()
-		<-a.done
-		t.Errorf("the agent did not exit within 10 s of SIGTERM")
-	}
-	a.s.record("mcpauth agent (output)", a.log())
-	var ee *exec.ExitError
-	if a.err != nil {
-		if errors.As(a.err, &ee) {
-			t.Errorf("the agent exited with %v after SIGTERM, want 0; output:\n%s", ee, a.s.redact(a.log()))
-		} else {
-			t.Errorf("the agent: %v", a.err)
-		}
-	}
-	if _, err := os.Stat(agent.ControlSocketPath(a.s.home)); err == nil {
-		t.Error("the agent left its control socket behind")
-	}
-	if pids := processesWithHome(a.s.home); len(pids) > 0 {
-		t.Errorf("processes with MCPAUTH_HOME=%s still run after the agent stopped: %v", a.s.home, pids)
-	}
-}
-
-// processesWithHome lists the pids whose environment holds
-// MCPAUTH_HOME=home: the agent and anything it started ($BROWSER).
-func processesWithHome(home string) []string {
-	want := []byte("MCPAUTH_HOME=" + home + "\x00")
-	entries, _ := os.ReadDir("/proc")
-	var pids []string
-	for _, e := range entries {
-		if e.Name()[0] < '0' || e.Name()[0] > '9' {
-			continue
-		}
-		env, err := os.ReadFile(filepath.Join("/proc", e.Name(), "environ"))
-		if err == nil && bytes.Contains(append([]byte{0}, env...), append([]byte{0}, want...)) {
-			pids = append(pids, e.Name())
-		}
-	}
-	return pids
-}
+func (a *agentProc) stop(t testing.TB) { a.Stop(t) }

@@ -16,6 +16,7 @@ import (
 	"github.com/mark3labs/mcp-go/mcp"
 
 	"mcpauth/agent"
+	"mcpauth/test/e2e/e2ekit"
 	"mcpauth/test/fakeas"
 )
 
@@ -39,7 +40,7 @@ func BenchmarkSpawnToInitialize(b *testing.B) {
 	as, h, token := benchSetup(b)
 	spawn := func(b *testing.B) {
 		for b.Loop() {
-			cmd := exec.Command(mcpauthBin, "connect", "fake")
+			cmd := exec.Command(e2ekit.MCPAuthBin, "connect", "fake")
 			cmd.Env = h.env
 			stdin, _ := cmd.StdinPipe()
 			stdout, _ := cmd.StdoutPipe()
@@ -132,7 +133,7 @@ func startAgent(tb testing.TB, h *home) (stop func()) {
 	if strings.Contains(h.mcpauth("agent", "--help"), "--port") {
 		args = append(args, "--port", "0")
 	}
-	cmd := exec.Command(mcpauthBin, args...)
+	cmd := exec.Command(e2ekit.MCPAuthBin, args...)
 	cmd.Env = h.env
 	if err := cmd.Start(); err != nil {
 		tb.Fatal(err)

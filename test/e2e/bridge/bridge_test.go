@@ -17,6 +17,7 @@ import (
 	"github.com/mark3labs/mcp-go/mcp"
 
 	"mcpauth/agent"
+	"mcpauth/test/e2e/e2ekit"
 	"mcpauth/test/fakeas"
 	"mcpauth/test/oidc"
 )
@@ -179,7 +180,7 @@ type rawBridge struct {
 
 func (h *home) raw(ctx context.Context, target string) *rawBridge {
 	t := h.tb.(*testing.T)
-	cmd := exec.CommandContext(ctx, mcpauthBin, "connect", target)
+	cmd := exec.CommandContext(ctx, e2ekit.MCPAuthBin, "connect", target)
 	cmd.Env = h.env
 	rb := &rawBridge{t: t, cmd: cmd, stderr: &safeBuffer{}}
 	h.mu.Lock()
@@ -304,7 +305,7 @@ func TestBridge_WithAgent(t *testing.T) {
 	if strings.Contains(h.mcpauth("agent", "--help"), "--port") {
 		args = append(args, "--port", "0") // not the HTTP bridge's default port
 	}
-	ag := exec.CommandContext(ctx, mcpauthBin, args...)
+	ag := exec.CommandContext(ctx, e2ekit.MCPAuthBin, args...)
 	ag.Env = h.env
 	agLog := &safeBuffer{}
 	h.outputs = append(h.outputs, agLog)

@@ -18,10 +18,8 @@
 package bridge
 
 import (
-	"bytes"
 	"context"
 	"fmt"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
@@ -34,57 +32,18 @@ import (
 	"github.com/mark3labs/mcp-go/client/transport"
 	"github.com/mark3labs/mcp-go/mcp"
 
-	"mcpauth/keystore"
+	"mcpauth/test/e2e/e2ekit"
 	"mcpauth/test/fakeas"
 )
 
-// Built once by TestMain when MCPAUTH_E2E=1.
-var (
-	mcpauthBin, fakebrowserBin string
-	buildErr                   error
-)
-
-func TestMain(m *testing.M) {
-	if os.Getenv("MCPAUTH_E2E") != "1" {
-		os.Exit(m.Run()) // every test and benchmark skips
-	}
-	dir, err := os.MkdirTemp("", "mcpauth-bridge-e2e-")
-	if err != nil {
-		buildErr = err
-		os.Exit(m.Run())
-	}
-	mcpauthBin = filepath.Join(dir, "mcpauth")
-	fakebrowserBin = filepath.Join(dir, "fakebrowser")
-	for _, b := range []struct{ out, pkg string }{
-		{mcpauthBin, "mcpauth"},
-		{fakebrowserBin, "mcpauth/test/fakebrowser/cmd/fakebrowser"},
-	} {
-		if out, err := exec.Command("go", "build", "-o", b.out, b.pkg).CombinedOutput(); err != nil {
-			buildErr = fmt.Errorf("go build %s: %v\n%s", b.pkg, err, out)
-			break
-		}
-	}
-	code := m.Run()
-	os.RemoveAll(dir)
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { e2ekit.Main(m, "mcpauth-bridge-e2e-", true) }
 
 // requireE2E skips unless MCPAUTH_E2E=1; when it is set, a missing
 // prerequisite is fatal, so CI never passes by skipping.
 func requireE2E(tb testing.TB) {
 	tb.Helper()
-	if os.Getenv("MCPAUTH_E2E") != "1" {
-		tb.Skip("end-to-end test: run `make test` (it sets MCPAUTH_E2E=1 inside a D-Bus session with gnome-keyring unlocked; see scripts/test.sh)")
-	}
-	if buildErr != nil {
-		tb.Fatalf("building the binaries: %v", buildErr)
-	}
-	if os.Getenv("DBUS_SESSION_BUS_ADDRESS") == "" {
-		tb.Fatal("MCPAUTH_E2E=1 but there is no D-Bus session bus: run inside dbus-run-session with gnome-keyring unlocked, as scripts/test.sh does")
-	}
-	if _, err := exec.LookPath("secret-tool"); err != nil {
-		tb.Fatal("MCPAUTH_E2E=1 but secret-tool is missing: apt install libsecret-tools (scripts/deps.sh test)")
-	}
+	e2ekit.Require(tb)
+	e2ekit.RequireSecretTool(tb)
 }
 
 // home is one MCPAUTH_HOME with its environment, and everything its
@@ -101,18 +60,8 @@ type home struct {
 func newHome(tb testing.TB) *home {
 	tb.Helper()
 	h := &home{tb: tb, dir: tb.TempDir()}
-	for _, kv := range os.Environ() {
-		k, _, _ := strings.Cut(kv, "=")
-		if k == "MCPAUTH_HOME" || k == "BROWSER" || strings.HasPrefix(k, "FAKEBROWSER_") {
-			continue
-		}
-		h.env = append(h.env, kv)
-	}
-	h.env = append(h.env, "MCPAUTH_HOME="+h.dir, "BROWSER="+fakebrowserBin,
-		"FAKEBROWSER_LOG="+filepath.Join(tb.TempDir(), "browser.log"))
-	tb.Cleanup(func() {
-		exec.Command("secret-tool", "clear", "service", keystore.ServiceName(h.dir)).Run()
-	})
+	h.env = e2ekit.Env(h.dir, "FAKEBROWSER_LOG="+filepath.Join(tb.TempDir(), "browser.log"))
+	tb.Cleanup(func() { e2ekit.ClearKeychain(h.dir) })
 	if t, ok := tb.(*testing.T); ok {
 		t.Cleanup(func() { h.checkLeaks(t) })
 	}
@@ -122,16 +71,14 @@ func newHome(tb testing.TB) *home {
 // mcpauth runs a command to completion and fails unless it exits 0.
 func (h *home) mcpauth(args ...string) string {
 	h.tb.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, mcpauthBin, args...)
-	cmd.Env = h.env
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	if err := cmd.Run(); err != nil {
-		h.tb.Fatalf("mcpauth %s: %v\nstderr:\n%s", strings.Join(args, " "), err, redact(stderr.String()))
+	r, err := e2ekit.Run(h.env, args...)
+	if err == nil && r.Code != 0 {
+		err = fmt.Errorf("exit status %d", r.Code)
 	}
-	return stdout.String()
+	if err != nil {
+		h.tb.Fatalf("mcpauth %s: %v\nstderr:\n%s", strings.Join(args, " "), err, redact(r.Stderr))
+	}
+	return r.Stdout
 }
 
 // signIn adds the server as name and logs in with the fake browser.
@@ -158,13 +105,14 @@ func (h *home) addSecret(s string) {
 func (h *home) checkLeaks(t *testing.T) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	for _, o := range h.outputs {
-		for _, s := range h.secrets {
-			if strings.Contains(o.String(), s) {
-				t.Errorf("LEAK: a token appears in a bridge's stderr")
-			}
-		}
+	var rec e2ekit.Record
+	for _, s := range h.secrets {
+		rec.AddSecret(s)
 	}
+	for _, o := range h.outputs {
+		rec.Output("a bridge (stderr)", o.String())
+	}
+	rec.CheckLeaks(t, "a token")
 }
 
 // longRun matches what may be a token; redact hides it.
@@ -172,22 +120,8 @@ var longRun = regexp.MustCompile(`[A-Za-z0-9_-]{32,}`)
 
 func redact(s string) string { return longRun.ReplaceAllString(s, "[REDACTED]") }
 
-type safeBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *safeBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *safeBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
+// safeBuffer holds a process's output while it runs.
+type safeBuffer = e2ekit.SyncBuffer
 
 // handlers answer the server's requests the way a host app's user would.
 type handlers struct{}
@@ -232,7 +166,7 @@ func (h *home) start(ctx context.Context, target string) (*bridgeClient, error) 
 	h.mu.Lock()
 	h.outputs = append(h.outputs, stderr)
 	h.mu.Unlock()
-	tr := transport.NewStdioWithOptions(mcpauthBin, nil, []string{"connect", target},
+	tr := transport.NewStdioWithOptions(e2ekit.MCPAuthBin, nil, []string{"connect", target},
 		transport.WithCommandFunc(func(ctx context.Context, command string, _ []string, args []string) (*exec.Cmd, error) {
 			cmd := exec.CommandContext(ctx, command, args...)
 			cmd.Env = h.env

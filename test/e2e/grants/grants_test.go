@@ -26,6 +26,7 @@ import (
 
 	"mcpauth/agent"
 	"mcpauth/keystore"
+	"mcpauth/test/e2e/e2ekit"
 	"mcpauth/test/oidc"
 )
 
@@ -79,7 +80,7 @@ func (s *session) run(extraEnv []string, args ...string) (stdout, stderr string,
 	s.t.Helper()
 	ctx, cancel := context.WithTimeout(s.t.Context(), 90*time.Second)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, mcpauthBin, args...)
+	cmd := exec.CommandContext(ctx, e2ekit.MCPAuthBin, args...)
 	cmd.Env = append(append([]string(nil), s.env...), extraEnv...)
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb
@@ -166,7 +167,7 @@ func loginDevice(t *testing.T, s *session, name string, approve bool) (string, i
 	t.Helper()
 	ctx, cancel := context.WithTimeout(t.Context(), 90*time.Second)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, mcpauthBin, "login", name, "--device")
+	cmd := exec.CommandContext(ctx, e2ekit.MCPAuthBin, "login", name, "--device")
 	cmd.Env = s.env
 	stderr, err := cmd.StderrPipe()
 	if err != nil {

@@ -19,53 +19,17 @@
 package grants
 
 import (
-	"fmt"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"testing"
 
-	"mcpauth/test/oidc"
+	"mcpauth/test/e2e/e2ekit"
 )
 
-// Built once by TestMain when MCPAUTH_E2E=1.
-var (
-	mcpauthBin string
-	buildErr   error
-)
-
-func TestMain(m *testing.M) {
-	if os.Getenv("MCPAUTH_E2E") != "1" {
-		os.Exit(m.Run()) // every test skips
-	}
-	dir, err := os.MkdirTemp("", "mcpauth-grants-e2e-")
-	if err != nil {
-		buildErr = err
-		os.Exit(m.Run())
-	}
-	mcpauthBin = filepath.Join(dir, "mcpauth")
-	if out, err := exec.Command("go", "build", "-o", mcpauthBin, "mcpauth").CombinedOutput(); err != nil {
-		buildErr = fmt.Errorf("go build mcpauth: %v\n%s", err, out)
-	}
-	code := m.Run()
-	os.RemoveAll(dir)
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { e2ekit.Main(m, "mcpauth-grants-e2e-", false) }
 
 // requireE2E skips unless MCPAUTH_E2E=1; when it is set, a missing
 // prerequisite is fatal, so CI never passes by skipping.
 func requireE2E(tb testing.TB) {
 	tb.Helper()
-	if os.Getenv("MCPAUTH_E2E") != "1" {
-		tb.Skip("end-to-end test: run `make test` (it sets MCPAUTH_E2E=1 inside a D-Bus session with gnome-keyring unlocked; see scripts/test.sh)")
-	}
-	if buildErr != nil {
-		tb.Fatalf("building mcpauth: %v", buildErr)
-	}
-	if os.Getenv("DBUS_SESSION_BUS_ADDRESS") == "" {
-		tb.Fatal("MCPAUTH_E2E=1 but there is no D-Bus session bus: run inside dbus-run-session with gnome-keyring unlocked, as scripts/test.sh does")
-	}
-	if err := oidc.NodeAvailable(); err != nil {
-		tb.Fatalf("MCPAUTH_E2E=1 but the oidc-provider server can't run: %v", err)
-	}
+	e2ekit.Require(tb)
+	e2ekit.RequireNode(tb)
 }

@@ -148,7 +148,7 @@ func TestE2E_HTTPBridge(t *testing.T) {
 	init.Params.ProtocolVersion = mcp.LATEST_PROTOCOL_VERSION
 	init.Params.ClientInfo = mcp.Implementation{Name: "e2e-host-app", Version: "0"}
 	if _, err := c.Initialize(ctx, init); err != nil {
-		t.Fatalf("initialize through the bridge: %s\nagent output:\n%s", s.redact(err.Error()), s.redact(ag.out.String()))
+		t.Fatalf("initialize through the bridge: %s\nagent output:\n%s", s.redact(err.Error()), s.redact(ag.Out.String()))
 	}
 	tools, err := c.ListTools(ctx, mcp.ListToolsRequest{})
 	if err != nil || len(tools.Tools) == 0 {

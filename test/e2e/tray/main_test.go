@@ -7,62 +7,23 @@ import (
 	"bufio"
 	"bytes"
 	"context"
-	"fmt"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
+	"mcpauth/test/e2e/e2ekit"
 	"mcpauth/test/fakeas"
 )
 
-// Built once by TestMain when MCPAUTH_E2E=1.
-var (
-	mcpauthBin, fakebrowserBin string
-	buildErr                   error
-)
-
-func TestMain(m *testing.M) {
-	if os.Getenv("MCPAUTH_E2E") != "1" {
-		os.Exit(m.Run()) // every test skips
-	}
-	dir, err := os.MkdirTemp("", "mcpauth-e2e-tray-")
-	if err != nil {
-		buildErr = err
-		os.Exit(m.Run())
-	}
-	mcpauthBin = filepath.Join(dir, "mcpauth")
-	fakebrowserBin = filepath.Join(dir, "fakebrowser")
-	for _, b := range []struct{ out, pkg string }{
-		{mcpauthBin, "mcpauth"},
-		{fakebrowserBin, "mcpauth/test/fakebrowser/cmd/fakebrowser"},
-	} {
-		if out, err := exec.Command("go", "build", "-o", b.out, b.pkg).CombinedOutput(); err != nil {
-			buildErr = fmt.Errorf("go build %s: %v\n%s", b.pkg, err, out)
-			break
-		}
-	}
-	code := m.Run()
-	os.RemoveAll(dir)
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { e2ekit.Main(m, "mcpauth-e2e-tray-", true) }
 
 // requireE2E skips unless MCPAUTH_E2E=1; when it is set, a missing
 // prerequisite fails the test: CI must never pass by skipping.
 func requireE2E(t *testing.T) {
 	t.Helper()
-	if os.Getenv("MCPAUTH_E2E") != "1" {
-		t.Skip("end-to-end test: run `make test` (it sets MCPAUTH_E2E=1 inside a D-Bus session with gnome-keyring unlocked)")
-	}
-	if buildErr != nil {
-		t.Fatalf("building the binaries: %v", buildErr)
-	}
-	if os.Getenv("DBUS_SESSION_BUS_ADDRESS") == "" {
-		t.Fatal("MCPAUTH_E2E=1 but there is no D-Bus session bus: run inside dbus-run-session, as scripts/test.sh does")
-	}
+	e2ekit.Require(t)
 	if _, err := exec.LookPath("Xvfb"); err != nil {
 		t.Fatal("MCPAUTH_E2E=1 but Xvfb is missing: apt install xvfb (scripts/deps.sh test)")
 	}
@@ -111,10 +72,8 @@ type session struct {
 
 func newSession(t *testing.T, display string) *session {
 	home := t.TempDir()
-	env := append(os.Environ(),
-		"MCPAUTH_HOME="+home,
+	env := e2ekit.Env(home,
 		"DISPLAY="+display,
-		"BROWSER="+fakebrowserBin,
 		"LANG=en_US.UTF-8",
 		"XDG_CONFIG_HOME="+t.TempDir(), // fyne's preferences
 	)
@@ -133,7 +92,7 @@ func newSession(t *testing.T, display string) *session {
 }
 
 func (s *session) command(ctx context.Context, args ...string) *exec.Cmd {
-	cmd := exec.CommandContext(ctx, mcpauthBin, args...)
+	cmd := exec.CommandContext(ctx, e2ekit.MCPAuthBin, args...)
 	cmd.Env = s.env
 	return cmd
 }
@@ -185,19 +144,5 @@ func (p *proc) wait(t *testing.T, d time.Duration) error {
 	}
 }
 
-type safeBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (b *safeBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.Write(p)
-}
-
-func (b *safeBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.String()
-}
+// safeBuffer holds a process's output while it runs.
+type safeBuffer = e2ekit.SyncBuffer
