@@ -117,7 +117,9 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	for {
 		r := req.Clone(ctx)
 		if body != nil {
-			r.Body, r.ContentLength = io.NopCloser(bytes.NewReader(body)), int64(len(body))
+			if r.Body, r.ContentLength, err = body(); err != nil {
+				return nil, err
+			}
 		}
 		hdrs, err := t.headers(ctx, tok)
 		if err != nil {
@@ -236,12 +238,30 @@ func drain(resp *http.Response) {
 	resp.Body.Close()
 }
 
-// replayableBody reads the request body once so it can be sent again on a
-// retry. MCP messages are small JSON-RPC requests.
-func replayableBody(req *http.Request) ([]byte, error) {
+// replayableBody returns what gives each attempt (the request, then a
+// retry after a refresh or a step-up) a fresh copy of the body, or nil for
+// a request without one. A request with GetBody and a known length (what
+// http.NewRequest makes of an in-memory body, as both bridges send) is
+// replayed with GetBody, without a copy: a 10 MB tool argument used to be
+// copied once more here. Any other body is read into memory once.
+func replayableBody(req *http.Request) (func() (io.ReadCloser, int64, error), error) {
 	if req.Body == nil || req.Body == http.NoBody {
 		return nil, nil
 	}
+	if req.GetBody != nil && req.ContentLength > 0 {
+		req.Body.Close()
+		n := req.ContentLength
+		return func() (io.ReadCloser, int64, error) {
+			b, err := req.GetBody()
+			return b, n, err
+		}, nil
+	}
 	defer req.Body.Close()
-	return io.ReadAll(req.Body)
+	body, err := io.ReadAll(req.Body)
+	if err != nil {
+		return nil, err
+	}
+	return func() (io.ReadCloser, int64, error) {
+		return io.NopCloser(bytes.NewReader(body)), int64(len(body)), nil
+	}, nil
 }

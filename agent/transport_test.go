@@ -378,3 +378,38 @@ func TestTransportLoginOn401(t *testing.T) {
 		t.Errorf("second transport, token held: %v", err)
 	}
 }
+
+// TestTransportReplaysWithGetBody: a request with GetBody (both bridges'
+// requests) is replayed after a 401 with GetBody, never by reading its
+// Body into memory, and both attempts carry the whole body.
+func TestTransportReplaysWithGetBody(t *testing.T) {
+	e := newTestEnv(t, fakeas.Config{})
+	e.login(t)
+	e.AS.ExpireAccessTokens()
+	rt := &Transport{API: e.Agent, Server: testServer}
+	req, err := http.NewRequestWithContext(t.Context(), http.MethodPost, e.AS.URL(), strings.NewReader(mcpInitialize))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Accept", "application/json, text/event-stream")
+	req.Body = unreadable{}
+	resp, err := rt.RoundTrip(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Errorf("initialize after the refresh: status %d, want 200", resp.StatusCode)
+	}
+	if s := e.AS.Stats(); s.Refreshes != 1 {
+		t.Errorf("Refreshes = %d, want 1 (the first attempt got a 401)", s.Refreshes)
+	}
+}
+
+type unreadable struct{}
+
+func (unreadable) Read([]byte) (int, error) {
+	return 0, errors.New("the Body was read; GetBody should have been used")
+}
+func (unreadable) Close() error { return nil }

@@ -46,6 +46,7 @@ type Stdio struct {
 	mu     sync.Mutex // serialises writes to out
 	out    io.Writer
 	buf    []byte
+	chunk  []byte // DeliverStream's
 	outErr error
 	broken chan struct{} // closed when out fails
 }
@@ -82,6 +83,61 @@ func (s *Stdio) Deliver(msg []byte) {
 }
 
 var newline = []byte{'\n'}
+
+// DeliverStream writes the message r yields as one line as it arrives, so
+// that a large message is never held whole (upstream.Options.
+// DeliverStream): CR and LF become spaces, as jsonrpc.OneLine does, and
+// the whitespace around the message is dropped. Other messages wait until
+// it is done. If r fails, the line is ended where it broke off and r's
+// error is returned; a failing stdout ends the session, as in Deliver.
+func (s *Stdio) DeliverStream(r io.Reader) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.outErr != nil {
+		return s.outErr
+	}
+	if s.chunk == nil {
+		s.chunk = make([]byte, 64<<10)
+	}
+	started, held := false, 0 // held: whitespace not written yet
+	var rerr, werr error
+	for rerr == nil && werr == nil {
+		var n int
+		n, rerr = r.Read(s.chunk)
+		p := jsonrpc.OneLine(s.chunk[:n])
+		if !started {
+			p = bytes.TrimLeft(p, " \t")
+			started = len(p) > 0
+		}
+		end := len(bytes.TrimRight(p, " \t"))
+		if end == 0 {
+			held += len(p)
+			continue
+		}
+		for ; held > 0 && werr == nil; held -= min(held, len(spaces)) {
+			_, werr = s.out.Write(spaces[:min(held, len(spaces))])
+		}
+		if werr == nil {
+			_, werr = s.out.Write(p[:end])
+		}
+		held = len(p) - end
+	}
+	if werr == nil {
+		_, werr = s.out.Write(newline)
+	}
+	if werr != nil {
+		s.outErr = werr
+		s.log.Warn("the client's stdout is gone; ending the session", "err", werr)
+		close(s.broken)
+		return werr
+	}
+	if rerr == io.EOF {
+		return nil
+	}
+	return rerr
+}
+
+var spaces = bytes.Repeat([]byte{' '}, 64)
 
 // Run relays stdin to up until stdin closes, stdout fails or ctx ends.
 // Then it closes up, which waits at most drain for the answers still due

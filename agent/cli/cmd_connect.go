@@ -12,6 +12,7 @@ import (
 	"net/url"
 	"os"
 	"os/signal"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -95,9 +96,13 @@ func runConnect(ctx context.Context, r *runner, cmd *command, args []string) err
 	defer done()
 	name, serverURL := target, ""
 	if req != nil {
-		name, serverURL, err = registerURL(ctx, api, *req, flagsSet > 0, log)
+		lister := api
+		if home, herr := homeDir(r.env); herr == nil && r.env.API == nil {
+			lister = urlLister{API: api, home: home}
+		}
+		name, serverURL, err = registerURL(ctx, lister, *req, flagsSet > 0, log)
 	} else {
-		serverURL, err = lookupURL(ctx, api, name)
+		serverURL, err = lookupURL(ctx, r.env, api, name)
 	}
 	if err != nil {
 		return err
@@ -109,15 +114,18 @@ func runConnect(ctx context.Context, r *runner, cmd *command, args []string) err
 	// answered, by that request.
 	go tokens.Token(ctx, name)
 
-	stdio := localproxy.NewStdio(connectStdin, r.stdout, log)
+	in, undo := localproxy.PollableStdin(connectStdin)
+	defer undo()
+	stdio := localproxy.NewStdio(in, r.stdout, log)
 	up, err := upstream.New(upstream.Options{
 		URL:    serverURL,
 		Server: name,
 		Auth: func(base http.RoundTripper, interactive bool) http.RoundTripper {
 			return &agent.Transport{API: tokens, Server: name, Base: base, Interactive: interactive}
 		},
-		Deliver: stdio.Deliver,
-		Logger:  log,
+		Deliver:       stdio.Deliver,
+		DeliverStream: stdio.DeliverStream,
+		Logger:        log,
 	})
 	if err != nil {
 		return err
@@ -135,10 +143,21 @@ type serverURLer interface {
 	ServerURL(name string) (string, error)
 }
 
-// lookupURL returns the URL of the server registered as name.
-func lookupURL(ctx context.Context, api agent.API, name string) (string, error) {
+// lookupURL returns the URL of the server registered as name: from the
+// in-process agent, else from the home's registry file (what the agent
+// reads too), without API.List's keychain reads in a running agent.
+func lookupURL(ctx context.Context, env Env, api agent.API, name string) (string, error) {
 	if a, ok := api.(serverURLer); ok {
 		return a.ServerURL(name)
+	}
+	if env.API == nil {
+		if home, err := homeDir(env); err == nil {
+			u, err := agent.RegisteredURL(home, name)
+			var nf *agent.NotFoundError
+			if err == nil || errors.As(err, &nf) {
+				return u, err
+			}
+		}
 	}
 	list, err := api.List(ctx)
 	if err != nil {
@@ -190,6 +209,28 @@ func registerURL(ctx context.Context, api agent.API, req agent.AddRequest, flags
 			return "", "", fmt.Errorf("could not register %s: %w", req.URL, err)
 		}
 	}
+}
+
+// urlLister answers List from the home's registry file with names and
+// URLs only, all registerURL needs: API.List also reads two keychain items
+// per server for their state (see agent.RegisteredURL). Other calls go to
+// the API.
+type urlLister struct {
+	agent.API
+	home string
+}
+
+func (l urlLister) List(ctx context.Context) ([]agent.ServerStatus, error) {
+	urls, err := agent.RegisteredURLs(l.home)
+	if err != nil {
+		return l.API.List(ctx)
+	}
+	out := make([]agent.ServerStatus, 0, len(urls))
+	for name, u := range urls {
+		out = append(out, agent.ServerStatus{Name: name, URL: u})
+	}
+	slices.SortFunc(out, func(a, b agent.ServerStatus) int { return strings.Compare(a.Name, b.Name) })
+	return out, nil
 }
 
 // nameFromURL makes a server name from a URL's host: mcp.linear.app, or

@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"mcpauth/agent"
+	"mcpauth/keystore"
 )
 
 func TestNameFromURL(t *testing.T) {
@@ -138,5 +139,37 @@ func TestConnectRelays(t *testing.T) {
 				t.Errorf("calls %q lack %q", f.calls, want)
 			}
 		}
+	}
+}
+
+// TestURLLister: `mcpauth connect URL` finds registered servers in the
+// home's registry file, sorted by name, without asking the API (whose List
+// reads the keychain).
+func TestURLLister(t *testing.T) {
+	home := t.TempDir()
+	a, err := agent.New(agent.Options{Home: home, Store: keystore.NewMemory()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	for _, s := range []agent.AddRequest{{Name: "sentry", URL: "https://mcp.sentry.dev/mcp"}, {Name: "linear", URL: "https://mcp.linear.app/mcp"}} {
+		if err := a.Add(t.Context(), s); err != nil {
+			t.Fatal(err)
+		}
+	}
+	f := &fakeAPI{}
+	list, err := urlLister{API: f, home: home}.List(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, s := range list {
+		got = append(got, s.Name+" "+s.URL)
+	}
+	if want := []string{"linear https://mcp.linear.app/mcp", "sentry https://mcp.sentry.dev/mcp"}; !slices.Equal(got, want) {
+		t.Errorf("List = %q, want %q", got, want)
+	}
+	if len(f.calls) != 0 {
+		t.Errorf("the API was asked: %q", f.calls)
 	}
 }

@@ -18,6 +18,7 @@ package upstream
 
 import (
 	"context"
+	"io"
 	"log/slog"
 	"net/http"
 	"net/url"
@@ -31,6 +32,10 @@ import (
 // broken server can't exhaust memory. Tool results of tens of megabytes
 // fit.
 const DefaultMaxMessageSize = 128 << 20
+
+// StreamAbove is the size above which a JSON answer goes to
+// Options.DeliverStream, when set, instead of being read whole.
+const StreamAbove = 256 << 10
 
 // DefaultReconnectDelay is how long to wait before resuming a broken SSE
 // stream when the server sent no retry field.
@@ -55,6 +60,16 @@ type Options struct {
 	// from several goroutines, one at a time per stream, so it must be
 	// safe for concurrent use. msg is valid only during the call.
 	Deliver func(msg []byte)
+	// DeliverStream, if set, receives each JSON answer longer than
+	// StreamAbove bytes instead of Deliver, as a reader of the body as
+	// it arrives, so that a large tool result is never held whole (a
+	// 10 MB result cost the bridge 30 MB). The bytes are the body's: the
+	// callee turns CR and LF into spaces and drops the whitespace around
+	// the message, as Deliver's caller does. It returns the error that
+	// stopped it; if r failed, the callee has ended the line, and the
+	// request is then answered with an error as well. An initialize
+	// result never comes this way.
+	DeliverStream func(r io.Reader) error
 	// Logger gets what the local client can't be told: failed
 	// notifications, stream reconnections. Nil discards.
 	Logger *slog.Logger
@@ -76,6 +91,7 @@ type Conn struct {
 	hc       *http.Client // interactive
 	quiet    *http.Client // never interactive
 	deliver  func([]byte)
+	stream   func(io.Reader) error
 	log      *slog.Logger
 	delay    time.Duration
 	max      int
@@ -129,6 +145,7 @@ func New(opts Options) (*Conn, error) {
 		hc:       &http.Client{Transport: wrap(true), CheckRedirect: noRedirect},
 		quiet:    &http.Client{Transport: wrap(false), CheckRedirect: noRedirect},
 		deliver:  opts.Deliver,
+		stream:   opts.DeliverStream,
 		log:      opts.Logger,
 		delay:    opts.ReconnectDelay,
 		max:      opts.MaxMessageSize,

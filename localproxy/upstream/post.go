@@ -171,7 +171,17 @@ func (c *Conn) handle(resp *http.Response, m jsonrpc.Message, session string, is
 // readJSON relays an application/json answer: one message (or a batch).
 func (c *Conn) readJSON(resp *http.Response, m jsonrpc.Message, isInit bool) {
 	defer resp.Body.Close()
-	body, err := readAll(resp.Body, resp.ContentLength, c.max)
+	var body []byte
+	var err error
+	if c.stream != nil && !isInit && (resp.ContentLength < 0 || resp.ContentLength > StreamAbove) {
+		var rest io.Reader
+		if body, rest, err = readHead(resp.Body, StreamAbove); err == nil && rest != nil {
+			c.streamJSON(resp, m, body, rest)
+			return
+		}
+	} else {
+		body, err = readAll(resp.Body, resp.ContentLength, c.max)
+	}
 	if err != nil {
 		if c.ctx.Err() == nil {
 			c.fail(m, c.errorFor(&netError{err}))
@@ -179,12 +189,8 @@ func (c *Conn) readJSON(resp *http.Response, m jsonrpc.Message, isInit bool) {
 		return
 	}
 	body = bytes.TrimSpace(body)
-	if mt := mediaType(resp); mt != "application/json" && !strings.HasSuffix(mt, "+json") &&
-		(mt != "" || len(body) == 0 || body[0] != '{' && body[0] != '[') {
-		// Not JSON-RPC (a proxy's HTML error page, say): relaying it
-		// would break the client's stream.
-		c.fail(m, &rpcError{code: CodeHTTPStatus, status: resp.StatusCode, msg: "mcpauth: server " + quote(c.server) +
-			" answered " + statusText(resp) + " with " + strconv.Quote(cmp.Or(mt, "an untyped body")) + ", not a JSON-RPC message"})
+	if e := c.notJSON(resp, body); e != nil {
+		c.fail(m, e)
 		return
 	}
 	if len(body) == 0 {
@@ -198,6 +204,79 @@ func (c *Conn) readJSON(resp *http.Response, m jsonrpc.Message, isInit bool) {
 		c.noteVersion(body, resp.Header.Get(headerSession))
 	}
 	c.send(jsonrpc.OneLine(body))
+}
+
+// notJSON refuses an answer that is not JSON-RPC (a proxy's HTML error
+// page, say): relaying it would break the client's stream. body starts
+// where the message does (leading whitespace trimmed).
+func (c *Conn) notJSON(resp *http.Response, body []byte) *rpcError {
+	if mt := mediaType(resp); mt != "application/json" && !strings.HasSuffix(mt, "+json") &&
+		(mt != "" || len(body) == 0 || body[0] != '{' && body[0] != '[') {
+		return &rpcError{code: CodeHTTPStatus, status: resp.StatusCode, msg: "mcpauth: server " + quote(c.server) +
+			" answered " + statusText(resp) + " with " + strconv.Quote(cmp.Or(mt, "an untyped body")) + ", not a JSON-RPC message"}
+	}
+	return nil
+}
+
+// streamJSON relays a JSON answer longer than StreamAbove through
+// Options.DeliverStream as it arrives: head is what was read of it, rest
+// the remainder. The size limit holds as it goes. A body that breaks off
+// can't be taken back from the line already written: the request is
+// answered with an error after it.
+func (c *Conn) streamJSON(resp *http.Response, m jsonrpc.Message, head []byte, rest io.Reader) {
+	if e := c.notJSON(resp, bytes.TrimLeft(head, " \t\r\n")); e != nil {
+		c.fail(m, e)
+		return
+	}
+	r := &limitReader{r: io.MultiReader(bytes.NewReader(head), rest), left: c.max}
+	c.stream(r)
+	if r.err != nil && c.ctx.Err() == nil {
+		c.fail(m, c.errorFor(&netError{r.err}))
+	}
+}
+
+// limitReader reads at most left bytes of r, then fails with errTooLarge,
+// and records the error that stopped it (not EOF).
+type limitReader struct {
+	r    io.Reader
+	left int
+	err  error
+}
+
+func (l *limitReader) Read(p []byte) (int, error) {
+	if l.err != nil {
+		return 0, l.err
+	}
+	n, err := l.r.Read(p)
+	if l.left -= n; l.left < 0 {
+		l.err = errTooLarge
+		return 0, l.err
+	}
+	if err != nil && err != io.EOF {
+		l.err = err
+	}
+	return n, err
+}
+
+// readHead reads up to n bytes of r. If there are more, rest reads them
+// (from the first byte after head); if not, rest is nil.
+func readHead(r io.Reader, n int) (head []byte, rest io.Reader, err error) {
+	var buf bytes.Buffer
+	if _, err := buf.ReadFrom(io.LimitReader(r, int64(n))); err != nil {
+		return nil, nil, err
+	}
+	if buf.Len() < n {
+		return buf.Bytes(), nil, nil
+	}
+	var one [1]byte
+	switch k, err := io.ReadFull(r, one[:]); {
+	case k == 1:
+		return buf.Bytes(), io.MultiReader(bytes.NewReader(one[:]), r), nil
+	case err == io.EOF:
+		return buf.Bytes(), nil, nil
+	default:
+		return nil, nil, err
+	}
 }
 
 // readAll reads a body of up to max bytes in one allocation when its length
