@@ -2,7 +2,7 @@
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -X main.version=$(VERSION)
 
-.PHONY: build demo test unit screenshots package clean
+.PHONY: build demo test unit bench screenshots package clean
 
 build:
 	scripts/deps.sh build
@@ -22,6 +22,11 @@ test:
 # The fast loop: unit tests only, no keychain, no Node.
 unit:
 	go test -race ./...
+
+# The bridges against a direct connection and mcp-remote, measured here:
+# writes docs/benchmarks.md and docs/benchmarks.png (bench/run.sh, ~15 min).
+bench:
+	bench/run.sh
 
 # The README's screenshots of the tray app, under Xvfb (docs/screenshots).
 screenshots:

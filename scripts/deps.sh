@@ -5,7 +5,7 @@
 #
 #   scripts/deps.sh build  # what building mcpauth needs: the C headers of fyne's GL and X11 parts
 #   scripts/deps.sh run    # plus what `mcpauth demo` needs: a Secret Service
-#   scripts/deps.sh test   # plus dbus, Node packages (oidc-provider, the conformance suite), Go modules
+#   scripts/deps.sh test   # plus dbus, Node packages (oidc-provider, the conformance suite, mcp-remote), Go modules
 set -euo pipefail
 cd "$(dirname "$0")/.."
 what=${1:-test}
@@ -43,6 +43,11 @@ if [ "$what" = test ]; then
   if [ ! -d test/conformance/node_modules ] || [ test/conformance/package-lock.json -nt test/conformance/node_modules ]; then
     echo "deps: npm ci in test/conformance" >&2
     npm ci --prefix test/conformance --no-audit --no-fund --loglevel=error
+  fi
+  # mcp-remote, pinned: the bridge the benchmarks (bench/run.sh) compare with.
+  if [ ! -d bench/node_modules ] || [ bench/package-lock.json -nt bench/node_modules ]; then
+    echo "deps: npm ci in bench" >&2
+    npm ci --prefix bench --no-audit --no-fund --loglevel=error
   fi
   go mod download
 fi

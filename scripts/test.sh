@@ -34,6 +34,12 @@ dbus-run-session -- bash -euo pipefail -c '
   MCPAUTH_TEST_KEYRING=1 MCPAUTH_E2E=1 go test -race -count=1 ./...
   echo "== MCP conformance suite, client scenarios, against mcpauth connect" >&2
   test/conformance/run.sh
+
+  # The benchmark harness, smoke run: one short iteration of every figure
+  # against every target (mcp-remote included), checking that it works;
+  # nothing is timed and docs/ is left alone (the full run is `make bench`).
+  echo "== benchmark harness, smoke run (bench/run.sh --smoke)" >&2
+  bench/run.sh --smoke --in-session
 '
 
 echo "== fuzz targets, $FUZZTIME each" >&2
