@@ -13,10 +13,10 @@ import (
 // and of mcp-remote: it opens the authorization URL (test/fakeas approves
 // without a consent page and redirects), follows redirects on the
 // authorization server's origin, then follows the one that leaves it: the
-// client's loopback callback. It appends "start callback end" (Unix
+// client's loopback callback. It appends "start callback" (Unix
 // nanoseconds) to $MCPBENCH_BROWSER_LOG: start is when this process began
-// running Go code, callback when it sent the callback request, end when the
-// callback answered. "Cold login excluding the browser" subtracts
+// running Go code, callback when it was about to send the callback
+// request. "Cold login excluding the browser" subtracts
 // callback-start, the time a real browser and its user would take; the
 // exec of this process and the callback's own handling stay counted
 // against the client that logs in.
@@ -53,7 +53,16 @@ func browse(args []string) int {
 			cur = loc
 			continue
 		}
+		// Logged before the callback is sent: the client may be done
+		// (and the benchmark reading the log) before it answers.
 		callback := time.Now()
+		if path := os.Getenv("MCPBENCH_BROWSER_LOG"); path != "" {
+			f, err := os.OpenFile(path, os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o600)
+			if err == nil {
+				fmt.Fprintf(f, "%d %d\n", start.UnixNano(), callback.UnixNano())
+				f.Close()
+			}
+		}
 		resp, err = hc.Get(loc.String())
 		if err != nil {
 			fmt.Fprintf(os.Stderr, "mcpbench browse: the callback: %v\n", err)
@@ -61,14 +70,6 @@ func browse(args []string) int {
 		}
 		io.Copy(io.Discard, resp.Body)
 		resp.Body.Close()
-		end := time.Now()
-		if path := os.Getenv("MCPBENCH_BROWSER_LOG"); path != "" {
-			f, err := os.OpenFile(path, os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o600)
-			if err == nil {
-				fmt.Fprintf(f, "%d %d %d\n", start.UnixNano(), callback.UnixNano(), end.UnixNano())
-				f.Close()
-			}
-		}
 		if resp.StatusCode/100 != 2 {
 			fmt.Fprintf(os.Stderr, "mcpbench browse: the callback answered %d\n", resp.StatusCode)
 			return 1

@@ -516,7 +516,7 @@ func (b *bench) remoteRefresh(ctx context.Context, n int) error {
 		return err
 	}
 	var failed atomic.Int64
-	cctx, cancel := context.WithTimeout(ctx, 40*time.Second)
+	cctx, cancel := context.WithTimeout(ctx, b.cfg.sz.RemoteWait)
 	defer cancel()
 	var wg sync.WaitGroup
 	for range n {

@@ -60,19 +60,20 @@ type sizes struct {
 	RSSCalls    int           // 1 KB calls before reading the peak RSS
 	BigResult   int           // bytes of the RSS-growth result
 	ShortTTL    time.Duration // access token lifetime on the "short" server
+	RemoteWait  time.Duration // bound on mcp-remote processes meeting an expired token
 	MaxDuration time.Duration // the whole run
 }
 
 var fullSizes = sizes{
 	Rounds: 5, Spawns: 8, Calls1K: 300, Calls1M: 20, Levels: []int{1, 16, 64},
 	Window: 2 * time.Second, Warm: 300 * time.Millisecond, Cold: 3, Processes: 8, Version: 8,
-	RSSCalls: 100, BigResult: 10 << 20, ShortTTL: 4 * time.Second, MaxDuration: 40 * time.Minute,
+	RSSCalls: 100, BigResult: 10 << 20, ShortTTL: 4 * time.Second, RemoteWait: 40 * time.Second, MaxDuration: 40 * time.Minute,
 }
 
 var smokeSizes = sizes{
 	Rounds: 1, Spawns: 1, Calls1K: 3, Calls1M: 1, Levels: []int{1, 4},
 	Window: 100 * time.Millisecond, Warm: 20 * time.Millisecond, Cold: 1, Processes: 3, Version: 1,
-	RSSCalls: 3, BigResult: 10 << 20, ShortTTL: 2 * time.Second, MaxDuration: 3 * time.Minute,
+	RSSCalls: 3, BigResult: 10 << 20, ShortTTL: 2 * time.Second, RemoteWait: 15 * time.Second, MaxDuration: 3 * time.Minute,
 }
 
 type config struct {
@@ -82,7 +83,7 @@ type config struct {
 	node      string // node binary for mcp-remote
 	mcpRemote string // mcp-remote's dist/proxy.js; "" skips mcp-remote
 	npxDir    string // a directory where `npx mcp-remote` resolves; "" skips the npx row
-	out       string // where benchmarks.md, benchmarks.png and results.json go
+	out       string // where benchmarks.md, benchmarks.png and benchmarks.json go
 	smoke     bool
 	rounds    int
 	versions  string // what to print as the versions line (run.sh fills it)
@@ -99,7 +100,7 @@ func run(args []string) int {
 	fs.StringVar(&cfg.node, "node", "node", "the node `binary` that runs mcp-remote")
 	fs.StringVar(&cfg.mcpRemote, "mcp-remote", "", "mcp-remote's dist/proxy.js (`path`); empty skips mcp-remote")
 	fs.StringVar(&cfg.npxDir, "npx-dir", "", "a `directory` where `npx mcp-remote` finds the pinned package; empty skips the npx row")
-	fs.StringVar(&cfg.out, "out", "", "the `directory` to write benchmarks.md, benchmarks.png and results.json to (required)")
+	fs.StringVar(&cfg.out, "out", "", "the `directory` to write benchmarks.md, benchmarks.png and benchmarks.json to (required)")
 	fs.BoolVar(&cfg.smoke, "smoke", false, "one short iteration of everything: checks that it works, times nothing")
 	fs.IntVar(&cfg.rounds, "rounds", 0, "rounds (default 5, or 1 with -smoke)")
 	fs.StringVar(&cfg.versions, "versions", "", "the versions line of the report")
@@ -151,7 +152,7 @@ func run(args []string) int {
 		return 1
 	}
 	fmt.Fprintf(os.Stderr, "mcpbench: wrote %s, %s and %s\n", filepath.Join(cfg.out, "benchmarks.md"),
-		filepath.Join(cfg.out, "benchmarks.png"), filepath.Join(cfg.out, "results.json"))
+		filepath.Join(cfg.out, "benchmarks.png"), filepath.Join(cfg.out, "benchmarks.json"))
 	if cfg.smoke {
 		if missing := rep.missingSamples(); len(missing) > 0 {
 			fmt.Fprintf(os.Stderr, "mcpbench -smoke: no figure for %v\n", missing)

@@ -280,7 +280,8 @@ func (rep *report) markdown() []byte {
 		"3. **HTTP bridge**: through `mcpauth agent`'s loopback bridge, `http://127.0.0.1:PORT/servers/NAME/mcp` with a local key;\n")
 	p("4. **mcp-remote** %s: `node …/mcp-remote/dist/proxy.js URL --header-file F` with `Authorization: Bearer TOKEN` in F, over stdio.\n\n", remoteVersion(b))
 	p("Every figure is the median of %d rounds; inside a round the targets are measured one after the other, in an order that rotates from round to round. ", b.cfg.sz.Rounds)
-	p("Ratios are value ÷ (1) and value ÷ (4): below 1 is better for times and memory, above 1 for throughput.\n\n")
+	p("Ratios are value ÷ (1) and value ÷ (4): below 1 is better for times and memory, above 1 for throughput. " +
+		"Every round's value is in benchmarks.json.\n\n")
 	p("![benchmarks](benchmarks.png)\n\n")
 
 	p("## Targets\n\n| figure | target | measured | |\n|---|---|---|---|\n")
@@ -483,5 +484,5 @@ func (rep *report) write(dir string) error {
 	if err != nil {
 		return err
 	}
-	return os.WriteFile(filepath.Join(dir, "results.json"), append(data, '\n'), 0o644)
+	return os.WriteFile(filepath.Join(dir, "benchmarks.json"), append(data, '\n'), 0o644)
 }
