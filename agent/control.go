@@ -228,10 +228,6 @@ type addClientResponse struct {
 	Key  string `json:"key"`
 }
 
-// shutdownGrace bounds how long ServeControl waits for in-flight requests,
-// whose contexts are cancelled when ctx ends.
-const shutdownGrace = 5 * time.Second
-
 // ServeControl serves api on ln until ctx ends, then shuts down: request
 // contexts are cancelled (an unfinished login ends with an error line) and
 // ServeControl returns nil once the handlers have returned. ln is closed in
@@ -256,32 +252,7 @@ func ServeControl(ctx context.Context, ln net.Listener, api API, logger *slog.Lo
 			return context.WithValue(ctx, peerKey{}, peer{uid: uid, err: err})
 		},
 	}
-	done := make(chan struct{})
-	defer close(done)
-	stopped := make(chan error, 1)
-	go func() {
-		select {
-		case <-done:
-			stopped <- nil
-		case <-ctx.Done():
-			sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), shutdownGrace)
-			defer cancel()
-			err := srv.Shutdown(sctx)
-			if err != nil {
-				srv.Close()
-			}
-			stopped <- err
-		}
-	}()
-	err := srv.Serve(ln)
-	if errors.Is(err, http.ErrServerClosed) {
-		if err := <-stopped; err != nil {
-			return fmt.Errorf("could not shut the control socket down cleanly: %w", err)
-		}
-		return nil
-	}
-	ln.Close()
-	return err
+	return ServeUntilDone(ctx, srv, ln, "the control socket")
 }
 
 var (

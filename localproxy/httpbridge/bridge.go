@@ -22,7 +22,6 @@ package httpbridge
 import (
 	"bytes"
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -165,26 +164,7 @@ func (b *Bridge) Serve(ctx context.Context, ln net.Listener) error {
 		ErrorLog:          slog.NewLogLogger(b.log.Handler(), slog.LevelDebug),
 		BaseContext:       func(net.Listener) context.Context { return ctx },
 	}
-	stopped := make(chan error, 1)
-	go func() {
-		<-ctx.Done()
-		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
-		defer cancel()
-		err := srv.Shutdown(sctx)
-		if err != nil {
-			srv.Close()
-		}
-		stopped <- err
-	}()
-	err := srv.Serve(ln)
-	if errors.Is(err, http.ErrServerClosed) {
-		if err := <-stopped; err != nil {
-			return fmt.Errorf("could not shut the HTTP bridge down cleanly: %w", err)
-		}
-		return nil
-	}
-	ln.Close()
-	return err
+	return agent.ServeUntilDone(ctx, srv, ln, "the HTTP bridge")
 }
 
 // route is one accepted request, carried to the transport and the error
