@@ -87,17 +87,24 @@ func checkGrantRequest(req AddRequest) error {
 	return nil
 }
 
-// storeGrantSecrets puts the grant's secrets in the keychain, or deletes
-// those a previous Add left, before the config is written.
-func (a *Agent) storeGrantSecrets(ctx context.Context, req AddRequest) error {
+// storeGrantSecrets puts the grant's secrets in the keychain before the
+// config is written, and returns the keys of those it has not, for Add to
+// delete together with its own: a previous Add may have left them.
+func (a *Agent) storeGrantSecrets(ctx context.Context, req AddRequest) (stale []string, err error) {
 	if req.ClientKey != "" {
 		if err := a.secrets.store.Set(ctx, clientKeyKey(req.Name), []byte(req.ClientKey)); err != nil {
-			return fmt.Errorf("could not save the private key of %s to the keychain: %w", req.Name, err)
+			return nil, fmt.Errorf("could not save the private key of %s to the keychain: %w", req.Name, err)
 		}
-	} else if err := a.secrets.delete(ctx, clientKeyKey(req.Name)); err != nil {
-		return err
+	} else {
+		stale = append(stale, clientKeyKey(req.Name))
 	}
-	return a.storeCrossAppSecrets(ctx, req)
+	if req.CrossApp != nil {
+		// Rare; it stores what it has and deletes the rest itself.
+		return stale, a.storeCrossAppSecrets(ctx, req)
+	}
+	// What storeCrossAppSecrets (xaa.go) deletes when there is no
+	// cross-app access.
+	return append(stale, idpSecretKey(req.Name), idpTokensKey(req.Name)), nil
 }
 
 // setGrantConfig records the grant's non-secret settings in cfg.

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"mcpauth/agent/oauthex"
@@ -79,13 +80,28 @@ func (s secrets) setJSON(ctx context.Context, key string, v any) error {
 	return nil
 }
 
+// delete removes keys in one keystore.DeleteMany: on the real keychain,
+// keys that hold nothing (most of those Add clears) then cost one search
+// together instead of several calls each.
 func (s secrets) delete(ctx context.Context, keys ...string) error {
-	for _, k := range keys {
-		if err := s.store.Delete(ctx, k); err != nil {
-			return fmt.Errorf("could not delete %s from the keychain: %w", k, err)
-		}
+	if err := keystore.DeleteMany(ctx, s.store, keys...); err != nil {
+		return fmt.Errorf("could not delete %s from the keychain: %w", strings.Join(keys, ", "), err)
 	}
 	return nil
+}
+
+// DeleteMany makes the token cache's watchedStore (tokencache.go) a
+// keystore.ManyDeleter, so that secrets.delete reaches the Keyring's
+// DeleteMany through it. Like its Delete, it drops the entries of the
+// servers whose items it touched after the keystore call returns, also on
+// failure.
+func (s watchedStore) DeleteMany(ctx context.Context, keys ...string) error {
+	defer func() {
+		for _, k := range keys {
+			s.changed(k)
+		}
+	}()
+	return keystore.DeleteMany(ctx, s.Store, keys...)
 }
 
 func (s secrets) access(ctx context.Context, name string) (storedAccess, bool, error) {

@@ -59,21 +59,31 @@ func (a *Agent) Add(ctx context.Context, req AddRequest) error {
 	if e, err := a.reg.get(req.Name); err == nil && e.Config.URL != req.URL {
 		return fmt.Errorf("a server named %s already exists for %s: run `mcpauth remove %s` first", req.Name, e.Config.URL, req.Name)
 	}
+	// Secrets the server does not have are deleted, in one go: an earlier
+	// Add of the name, interrupted before it wrote the config, may have
+	// left them. For a new server they almost never exist, and on Secret
+	// Service one DeleteMany learns that from one batch of searches, where
+	// a Delete per key took about four keychain calls each.
+	var stale []string
 	if req.ClientSecret != "" {
 		if err := a.secrets.store.Set(ctx, clientSecretKey(req.Name), []byte(req.ClientSecret)); err != nil {
 			return fmt.Errorf("could not save the client secret of %s to the keychain: %w", req.Name, err)
 		}
-	} else if err := a.secrets.delete(ctx, clientSecretKey(req.Name)); err != nil {
-		return err
+	} else {
+		stale = append(stale, clientSecretKey(req.Name))
 	}
 	if len(canon) > 0 {
 		if err := a.secrets.setJSON(ctx, headersKey(req.Name), canon); err != nil {
 			return err
 		}
-	} else if err := a.secrets.delete(ctx, headersKey(req.Name)); err != nil {
+	} else {
+		stale = append(stale, headersKey(req.Name))
+	}
+	grantStale, err := a.storeGrantSecrets(ctx, req)
+	if err != nil {
 		return err
 	}
-	if err := a.storeGrantSecrets(ctx, req); err != nil {
+	if err := a.secrets.delete(ctx, append(stale, grantStale...)...); err != nil {
 		return err
 	}
 	cfg := serverConfig{

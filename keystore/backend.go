@@ -14,6 +14,20 @@ type backend interface {
 	DeleteAll(service string) error
 }
 
+// finder is a backend that can tell which of several items exist in one
+// cheap step. go-keyring has nothing like it: its Get and Delete of a
+// missing item each cost a search, and keystore's Delete of a missing key
+// used to make four such calls (the key, then its delete, then a probe of
+// each chunk slot). Delete of a key that holds nothing is common (agent.Add
+// clears every secret a new server does not have), so on Secret Service,
+// where every go-keyring call is several D-Bus round trips, osKeyring
+// implements it (find_unix.go). Backends without it get the per-key path.
+type finder interface {
+	// exists reports, for each of users, whether service holds an item
+	// for it. It reads no secret.
+	exists(service string, users []string) ([]bool, error)
+}
+
 // osKeyring is the OS keychain through go-keyring: Keychain on macOS,
 // Credential Manager on Windows, Secret Service (D-Bus) elsewhere.
 type osKeyring struct{}

@@ -30,7 +30,9 @@ import (
 // ends or the process dies part way, the manifest still names intact chunks.
 // Leftovers of such an interrupted Set are found and removed by the next Set
 // or Delete of the key: writes go up from 1 and removals go down to 1, so a
-// slot's chunks always form a run key#s1…key#sM that probing finds.
+// slot's chunks always form a run key#s1…key#sM that probing finds. In
+// particular a slot with any chunk has key#s1, so Delete can tell that a
+// key holds nothing from the key, key#a1 and key#b1 alone (removeMany).
 
 const (
 	itemLimit      = 2000 // bytes per item, below every platform's limit
@@ -153,15 +155,66 @@ func (k *Keyring) store(ctx context.Context, key, enc, sum string) error {
 	return k.purge(ctx, "set", key, m, old)
 }
 
-// remove implements Delete: the key first, so that from then on Get says
-// ErrNotFound, then every chunk. k.mu is held.
-func (k *Keyring) remove(ctx context.Context, key string) error {
-	old, err := k.current(ctx, "delete", key)
+// removeMany implements Delete and DeleteMany. k.mu is held.
+//
+// With a finder backend it first asks, in one step, which of each key's
+// head, first chunk of slot a and first chunk of slot b exist. A slot holds
+// chunks only if it holds #1 (see the top of this file), which is what the
+// probing in purge relies on too, so a key none of the three exist for
+// holds nothing and costs nothing more. A key with only its head (a single
+// item) loses just that; anything else takes the full path of remove.
+func (k *Keyring) removeMany(ctx context.Context, keys []string) error {
+	if _, ok := k.b.(finder); !ok {
+		for _, key := range keys {
+			if err := k.remove(ctx, key); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	users := make([]string, 0, 3*len(keys))
+	for _, key := range keys {
+		users = append(users, key, chunkUser(key, 'a', 1), chunkUser(key, 'b', 1))
+	}
+	found, err := call(ctx, k, "delete", func(b backend) ([]bool, error) {
+		return b.(finder).exists(k.service, users)
+	})
 	if err != nil {
 		return err
 	}
-	if err := k.del(ctx, "delete", key); err != nil {
+	if len(found) != len(users) {
+		return &UnavailableError{Op: "delete", Err: fmt.Errorf("the keychain answered %d of %d searches", len(found), len(users))}
+	}
+	for i, key := range keys {
+		head, a1, b1 := found[3*i], found[3*i+1], found[3*i+2]
+		switch {
+		case !head && !a1 && !b1:
+		case !a1 && !b1:
+			err = k.del(ctx, "delete", key)
+		default:
+			err = k.remove(ctx, key)
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// remove deletes key: the key first, so that from then on Get says
+// ErrNotFound, then every chunk. A key that is missing is not deleted
+// again, but its chunks are still looked for: an interrupted Delete leaves
+// chunks without a key. k.mu is held.
+func (k *Keyring) remove(ctx context.Context, key string) error {
+	head, err := k.get(ctx, "delete", key)
+	if err != nil && err != ErrNotFound {
 		return err
+	}
+	old, _ := parseManifest(head) // zero unless head is a manifest
+	if err == nil {
+		if err := k.del(ctx, "delete", key); err != nil {
+			return err
+		}
 	}
 	return k.purge(ctx, "delete", key, manifest{}, old)
 }

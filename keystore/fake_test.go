@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"strings"
 	"sync"
 
 	"github.com/zalando/go-keyring"
@@ -82,6 +83,25 @@ func (f *fakeBackend) Delete(service, user string) error {
 	delete(f.items, user)
 	return nil
 }
+
+// exists makes the fake a finder, as osKeyring is on Secret Service; wrap
+// it in noFinder for the path the other platforms take.
+func (f *fakeBackend) exists(service string, users []string) ([]bool, error) {
+	if err := f.enter("exists", strings.Join(users, " ")); err != nil {
+		return nil, err
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	found := make([]bool, len(users))
+	for i, u := range users {
+		_, found[i] = f.items[u]
+	}
+	return found, nil
+}
+
+// noFinder hides a backend's finder method: only backend's methods are
+// promoted.
+type noFinder struct{ backend }
 
 func (f *fakeBackend) DeleteAll(service string) error {
 	if err := f.enter("deleteall", ""); err != nil {

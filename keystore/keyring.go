@@ -37,7 +37,10 @@ type Keyring struct {
 	mu      chan struct{} // held for a whole operation, so chunk writes and cleanups never interleave
 }
 
-var _ Store = (*Keyring)(nil)
+var (
+	_ Store       = (*Keyring)(nil)
+	_ ManyDeleter = (*Keyring)(nil)
+)
 
 // Option configures Open.
 type Option func(*Keyring)
@@ -141,7 +144,27 @@ func (k *Keyring) Delete(ctx context.Context, key string) error {
 		return err
 	}
 	defer k.unlock()
-	return k.remove(ctx, key)
+	return k.removeMany(ctx, []string{key})
+}
+
+// DeleteMany removes each of keys and all its chunks, like Delete for each,
+// stopping at the first failure. On Secret Service it learns in one step
+// which of them hold anything, so keys that hold nothing cost next to
+// nothing; clearing the secrets a new server does not have is common.
+func (k *Keyring) DeleteMany(ctx context.Context, keys ...string) error {
+	for _, key := range keys {
+		if err := checkKey(key); err != nil {
+			return err
+		}
+	}
+	if len(keys) == 0 {
+		return nil
+	}
+	if err := k.lock(ctx, "delete"); err != nil {
+		return err
+	}
+	defer k.unlock()
+	return k.removeMany(ctx, keys)
 }
 
 // DeleteAll removes every item of this home from the keychain, for `mcpauth

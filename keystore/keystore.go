@@ -37,3 +37,25 @@ type Store interface {
 	// Delete removes key. Deleting a missing key is not an error.
 	Delete(ctx context.Context, key string) error
 }
+
+// ManyDeleter is a Store that deletes several keys for less than a Delete
+// each. Keyring is one.
+type ManyDeleter interface {
+	// DeleteMany removes each of keys, like Delete, stopping at the first
+	// failure.
+	DeleteMany(ctx context.Context, keys ...string) error
+}
+
+// DeleteMany removes keys from s: with s.DeleteMany if s is a ManyDeleter,
+// else with one Delete per key, stopping at the first failure.
+func DeleteMany(ctx context.Context, s Store, keys ...string) error {
+	if m, ok := s.(ManyDeleter); ok {
+		return m.DeleteMany(ctx, keys...)
+	}
+	for _, key := range keys {
+		if err := s.Delete(ctx, key); err != nil {
+			return err
+		}
+	}
+	return nil
+}
