@@ -4,9 +4,13 @@ LDFLAGS := -X main.version=$(VERSION)
 
 .PHONY: build demo test unit bench screenshots package clean
 
+# bin/mcpauth: the commands and the bridges, static, no cgo; bin/mcpauth-tray:
+# the tray app and the demo server (fyne: cgo, GL), which mcpauth runs for
+# `mcpauth tray`, `mcpauth` on a desktop and `mcpauth demo`.
 build:
 	scripts/deps.sh build
-	go build -ldflags "$(LDFLAGS)" -o bin/mcpauth .
+	CGO_ENABLED=0 go build -ldflags "$(LDFLAGS)" -o bin/mcpauth .
+	go build -ldflags "$(LDFLAGS)" -o bin/mcpauth-tray ./cmd/mcpauth-tray
 
 # Runs the built-in demo: an OAuth server and a protected MCP server on
 # loopback, registered as server "demo", then a login. scripts/demo.sh

@@ -17,8 +17,9 @@ out=${SCREENSHOTS_DIR:-docs/screenshots}
 if [ "${1:-}" != --in-session ]; then
   tmp=$(mktemp -d)
   trap 'rm -rf "$tmp"' EXIT
-  echo "screenshots: building mcpauth" >&2
+  echo "screenshots: building mcpauth and mcpauth-tray" >&2
   go build -o "$tmp/mcpauth" .
+  go build -o "$tmp/mcpauth-tray" ./cmd/mcpauth-tray
   go build -o "$tmp/fakebrowser" ./test/fakebrowser/cmd/fakebrowser
   mkdir -p "$out"
   # A throwaway home, keyring and fyne config: nothing of the user's is

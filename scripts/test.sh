@@ -17,9 +17,17 @@ if [ -n "$unformatted" ]; then
 fi
 go vet ./...
 
-# The fast loop stays fast: only ui and main need cgo (fyne).
-echo "== the packages without the GUI build and vet without cgo" >&2
-CGO_ENABLED=0 go vet ./agent/... ./keystore/... ./localproxy/...
+# The fast loop stays fast: only ui and cmd/mcpauth-tray need cgo (fyne).
+# mcpauth itself, what host apps spawn for every session, links neither
+# fyne nor the demo's mcp-go server (cli.TrayBinary).
+echo "== mcpauth and the packages without the GUI build and vet without cgo" >&2
+CGO_ENABLED=0 go vet . ./agent/... ./keystore/... ./localproxy/...
+heavy=$(go list -deps . | grep -E '^fyne\.io/|^github\.com/mark3labs/mcp-go|^mcpauth/(ui|test/)' || true)
+if [ -n "$heavy" ]; then
+  echo "mcpauth (the root package) must not link these; they belong in cmd/mcpauth-tray:" >&2
+  echo "$heavy" >&2
+  exit 1
+fi
 
 # A throwaway keyring: an old keyring with another password can't get in
 # the way, and the tests leave nothing in the user's own.

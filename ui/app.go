@@ -15,7 +15,7 @@ import (
 	"mcpauth/assets"
 )
 
-// AppID is the fyne app ID, as in FyneApp.toml.
+// AppID is the fyne app ID, as in cmd/mcpauth-tray/FyneApp.toml.
 const AppID = "dev.mcpauth.mcpauth"
 
 // Options configure Run.

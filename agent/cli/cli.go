@@ -14,6 +14,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -35,22 +36,34 @@ const (
 type Env struct {
 	Stdout, Stderr io.Writer
 	Getenv         func(string) string
-	// Demo starts the demo server for `mcpauth demo`; nil means this build
-	// has none.
-	Demo DemoFunc
+	// Demo starts the demo server for `mcpauth demo`, and DemoTools lists
+	// its tools as an MCP client would; nil means this build has none, and
+	// `mcpauth demo` runs in mcpauth-tray (TrayBinary).
+	Demo      DemoFunc
+	DemoTools DemoToolsFunc
 	// Version is printed by `mcpauth version`.
 	Version string
 	// API, if set, is used by every command instead of connecting to an
 	// agent (tests).
 	API agent.API
 	// Tray runs the tray app (`mcpauth` with no command, `mcpauth tray`);
-	// nil means this build has none.
+	// nil means this build has none, and the tray runs in mcpauth-tray.
 	Tray TrayFunc
+	// TrayBinary is mcpauth-tray's path; "" means FindBinary(TrayBinary).
+	TrayBinary string
+	// Exec replaces the process (delegate.go); nil means syscall.Exec.
+	// Tests set it.
+	Exec func(path string, argv, env []string) error
 }
 
 // DemoFunc starts a demo MCP server with its authorization server on port
 // (0: any) and returns the MCP endpoint's URL. closer stops it.
 type DemoFunc func(ctx context.Context, port int, logf func(string, ...any)) (url string, closer func(), err error)
+
+// DemoToolsFunc proves a login worked the way a host app would see it: an
+// MCP client, whose requests go through hc (agent.Transport attaching the
+// token), initializes a session with url and returns its tools' names.
+type DemoToolsFunc func(ctx context.Context, hc *http.Client, url string) ([]string, error)
 
 // command is one `mcpauth NAME`.
 type command struct {
@@ -100,10 +113,6 @@ func Main(ctx context.Context, args []string, env Env) int {
 	}
 	r := &runner{env: env, stdout: env.Stdout, stderr: env.Stderr}
 	if len(args) == 0 {
-		if env.Tray == nil {
-			r.usage(env.Stderr)
-			return exitUsage
-		}
 		args = []string{trayCmd.name}
 	}
 	switch args[0] {

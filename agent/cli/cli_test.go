@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"net/http"
 	"reflect"
 	"slices"
 	"strings"
@@ -132,7 +133,6 @@ func TestUsageErrors(t *testing.T) {
 		args []string
 		want string
 	}{
-		{nil, "Usage:"},
 		{[]string{"frobnicate"}, `unknown command "frobnicate"`},
 		{[]string{"help", "frobnicate"}, `unknown command "frobnicate"`},
 		{[]string{"token"}, "mcpauth token: missing NAME"},
@@ -329,7 +329,8 @@ func TestDemo(t *testing.T) {
 				logf("demo server up")
 				return demoURL, func() { stopped = true }, nil
 			}
-			r := run(ctx, Env{API: api, Demo: demo}, append([]string{"demo"}, tt.args...)...)
+			tools := func(context.Context, *http.Client, string) ([]string, error) { return []string{"echo"}, nil }
+			r := run(ctx, Env{API: api, Demo: demo, DemoTools: tools}, append([]string{"demo"}, tt.args...)...)
 			if r.code != exitOK {
 				t.Fatalf("exit %d: %s", r.code, r.stderr)
 			}
@@ -346,9 +347,12 @@ func TestDemo(t *testing.T) {
 			}
 		})
 	}
-	r := run(context.Background(), Env{API: &fakeAPI{}}, "demo")
-	if r.code != exitError || !strings.Contains(r.stderr, "no demo server") {
-		t.Errorf("without Demo: %+v", r)
+	// A build without the demo server (`mcpauth`) runs mcpauth-tray's.
+	var argv []string
+	exec := func(path string, a, env []string) error { argv = a; return nil }
+	r := run(context.Background(), Env{API: &fakeAPI{}, TrayBinary: "/opt/m/mcpauth-tray", Exec: exec}, "demo", "--port", "0")
+	if want := []string{"/opt/m/mcpauth-tray", "demo", "--port", "0"}; r.code != exitOK || !reflect.DeepEqual(argv, want) {
+		t.Errorf("without Demo: exec %q, want %q; %+v", argv, want, r)
 	}
 }
 

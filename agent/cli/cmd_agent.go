@@ -6,7 +6,9 @@ import (
 	"flag"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"os"
+	"strings"
 	"time"
 
 	"golang.org/x/sync/errgroup"
@@ -173,8 +175,8 @@ func runDemo(ctx context.Context, r *runner, cmd *command, args []string) error 
 	if *port < 0 || *port > 65535 {
 		return usagef("--port must be between 0 and 65535")
 	}
-	if r.env.Demo == nil {
-		return errors.New("this build of mcpauth has no demo server")
+	if r.env.Demo == nil || r.env.DemoTools == nil {
+		return r.delegate("the demo server", append([]string{cmd.name}, args...))
 	}
 	url, stop, err := r.env.Demo(ctx, *port, func(format string, args ...any) { r.say(format, args...) })
 	if err != nil {
@@ -195,11 +197,12 @@ func runDemo(ctx context.Context, r *runner, cmd *command, args []string) error 
 			if ctx.Err() != nil {
 				return nil // interrupted while signing in
 			}
-			tools, err := demoCall(ctx, api, demoName, url)
+			hc := &http.Client{Transport: &agent.Transport{API: api, Server: demoName}}
+			tools, err := r.env.DemoTools(ctx, hc, url)
 			if err != nil {
 				return err
 			}
-			r.say("\nAn MCP client, using the token mcpauth keeps for it, listed the demo server's tools: %s", joinNames(tools))
+			r.say("\nAn MCP client, using the token mcpauth keeps for it, listed the demo server's tools: %s", strings.Join(tools, ", "))
 		}
 		r.say("\nThe demo server runs at %s until you press Ctrl-C.", url)
 		<-ctx.Done()

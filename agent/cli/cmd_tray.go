@@ -44,13 +44,12 @@ func runTray(ctx context.Context, r *runner, cmd *command, args []string) error 
 	if err != nil {
 		return err
 	}
-	if r.env.Tray == nil {
-		r.say("mcpauth: this build has no tray app; running as `mcpauth agent`.")
-		return serveAgent(ctx, r, port, portSet, nil)
-	}
 	if why := trayProblem(r.env.Getenv); why != "" {
 		r.say("mcpauth: %s, so no tray: running as `mcpauth agent`.", why)
 		return serveAgent(ctx, r, port, portSet, nil)
+	}
+	if r.env.Tray == nil {
+		return r.delegate("the tray app", append([]string{cmd.name}, args...))
 	}
 	home, err := homeDir(r.env)
 	if err != nil {

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -27,10 +28,35 @@ func TestTrayProblem(t *testing.T) {
 	}
 }
 
-func TestNoArgsWithoutTrayPrintsUsage(t *testing.T) {
-	r := run(t.Context(), Env{}, []string{}...)
-	if r.code != exitUsage || !strings.Contains(r.stderr, "Usage:") {
-		t.Errorf("got %d, %q; want usage", r.code, r.stderr)
+// `mcpauth` (no tray in this build) runs mcpauth-tray for the tray, with
+// the same arguments, when there is a display.
+func TestTrayDelegatesToTrayBinary(t *testing.T) {
+	env := map[string]string{"DISPLAY": ":0", "DBUS_SESSION_BUS_ADDRESS": "unix:path=/x"}
+	for _, args := range [][]string{{}, {"tray", "--port", "0"}} {
+		var argv []string
+		exec := func(path string, a, _ []string) error { argv = a; return nil }
+		r := run(t.Context(), Env{
+			Getenv:     func(k string) string { return env[k] },
+			TrayBinary: "/opt/m/mcpauth-tray",
+			Exec:       exec,
+		}, args...)
+		want := append([]string{"/opt/m/mcpauth-tray", "tray"}, args[min(len(args), 1):]...)
+		if r.code != exitOK || !reflect.DeepEqual(argv, want) {
+			t.Errorf("%q: exec %q, want %q; %+v", args, argv, want, r)
+		}
+	}
+}
+
+// Without mcpauth-tray beside it or on PATH, the error says what to install
+// and what runs without it.
+func TestTrayBinaryMissing(t *testing.T) {
+	t.Setenv("PATH", t.TempDir())
+	env := map[string]string{"DISPLAY": ":0", "DBUS_SESSION_BUS_ADDRESS": "unix:path=/x"}
+	r := run(t.Context(), Env{Getenv: func(k string) string { return env[k] }}, "tray")
+	for _, want := range []string{"the tray app is in mcpauth-tray", "make build", "mcpauth agent"} {
+		if r.code != exitError || !strings.Contains(r.stderr, want) {
+			t.Errorf("no %q (code %d) in:\n%s", want, r.code, r.stderr)
+		}
 	}
 }
 

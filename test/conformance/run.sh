@@ -39,7 +39,7 @@ fi
 mkdir -p "$work/bin" "$work/status" "$results"
 
 echo "== conformance: building mcpauth, fakebrowser and the driver" >&2
-go build -o "$work/bin/mcpauth" .
+CGO_ENABLED=0 go build -o "$work/bin/mcpauth" . # as `make build` ships it
 go build -o "$work/bin/fakebrowser" ./test/fakebrowser/cmd/fakebrowser
 go build -o "$work/bin/driver" ./test/conformance/driver
 

@@ -37,7 +37,11 @@ var (
 	// FakeBrowserBin is test/fakebrowser's binary, for $BROWSER; empty
 	// unless Main was asked for it.
 	FakeBrowserBin string
-	buildErr       error
+	// BuildTray, set before Main, also builds cmd/mcpauth-tray beside
+	// MCPAuthBin, where `mcpauth tray` finds it (cli.TrayBinary): a cgo
+	// build of fyne, so only the tray's tests ask for it.
+	BuildTray bool
+	buildErr  error
 )
 
 // Enabled reports whether MCPAUTH_E2E=1.
@@ -57,13 +61,21 @@ func Main(m *testing.M, tmpPrefix string, fakebrowser bool) {
 		os.Exit(m.Run())
 	}
 	MCPAuthBin = filepath.Join(dir, "mcpauth")
+	// mcpauth as `make build` ships it: static, without cgo.
 	builds := []struct{ out, pkg string }{{MCPAuthBin, "mcpauth"}}
+	if BuildTray {
+		builds = append(builds, struct{ out, pkg string }{filepath.Join(dir, "mcpauth-tray"), "mcpauth/cmd/mcpauth-tray"})
+	}
 	if fakebrowser {
 		FakeBrowserBin = filepath.Join(dir, "fakebrowser")
 		builds = append(builds, struct{ out, pkg string }{FakeBrowserBin, "mcpauth/test/fakebrowser/cmd/fakebrowser"})
 	}
 	for _, b := range builds {
-		if out, err := exec.Command("go", "build", "-o", b.out, b.pkg).CombinedOutput(); err != nil {
+		cmd := exec.Command("go", "build", "-o", b.out, b.pkg)
+		if b.pkg == "mcpauth" {
+			cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+		}
+		if out, err := cmd.CombinedOutput(); err != nil {
 			buildErr = fmt.Errorf("go build %s: %v\n%s", b.pkg, err, out)
 			break
 		}

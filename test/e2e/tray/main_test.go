@@ -17,7 +17,10 @@ import (
 	"mcpauth/test/fakeas"
 )
 
-func TestMain(m *testing.M) { e2ekit.Main(m, "mcpauth-e2e-tray-", true) }
+func TestMain(m *testing.M) {
+	e2ekit.BuildTray = true // `mcpauth tray` runs mcpauth-tray
+	e2ekit.Main(m, "mcpauth-e2e-tray-", true)
+}
 
 // requireE2E skips unless MCPAUTH_E2E=1; when it is set, a missing
 // prerequisite fails the test: CI must never pass by skipping.

@@ -1,25 +1,23 @@
-package cli
+package fakeas
 
 import (
 	"context"
 	"fmt"
 	"net/http"
-	"strings"
 
-	"github.com/mark3labs/mcp-go/client"
+	mcpclient "github.com/mark3labs/mcp-go/client"
 	"github.com/mark3labs/mcp-go/client/transport"
 	"github.com/mark3labs/mcp-go/mcp"
-
-	"mcpauth/agent"
 )
 
-// demoCall proves the login worked the way a host app would see it: an
-// mcp-go client initializes a session with the demo server and lists its
-// tools, with agent.Transport attaching the token (and refreshing it on a
-// 401). The client never sees the token.
-func demoCall(ctx context.Context, api agent.API, name, url string) ([]string, error) {
-	hc := &http.Client{Transport: &agent.Transport{API: api, Server: name}}
-	c, err := client.NewStreamableHttpClient(url, transport.WithHTTPBasicClient(hc))
+// DemoTools is what `mcpauth demo` shows after its login: an mcp-go client
+// initializes a session with the MCP server at url and lists its tools.
+// Its requests go through hc, whose transport (agent.Transport) attaches
+// the token and refreshes it on a 401; the client never sees the token. It
+// lives here, with the demo server, so that only mcpauth-tray links
+// mcp-go (see cli.TrayBinary).
+func DemoTools(ctx context.Context, hc *http.Client, url string) ([]string, error) {
+	c, err := mcpclient.NewStreamableHttpClient(url, transport.WithHTTPBasicClient(hc))
 	if err != nil {
 		return nil, err
 	}
@@ -29,7 +27,7 @@ func demoCall(ctx context.Context, api agent.API, name, url string) ([]string, e
 	}
 	init := mcp.InitializeRequest{}
 	init.Params.ProtocolVersion = mcp.LATEST_PROTOCOL_VERSION
-	init.Params.ClientInfo = mcp.Implementation{Name: "mcpauth-demo", Version: agent.Version}
+	init.Params.ClientInfo = mcp.Implementation{Name: "mcpauth-demo", Version: "demo"}
 	if _, err := c.Initialize(ctx, init); err != nil {
 		return nil, fmt.Errorf("could not initialize an MCP session with %s: %w", url, err)
 	}
@@ -43,5 +41,3 @@ func demoCall(ctx context.Context, api agent.API, name, url string) ([]string, e
 	}
 	return names, nil
 }
-
-func joinNames(names []string) string { return strings.Join(names, ", ") }
