@@ -44,26 +44,15 @@ out=${out:-docs}
 
 echo "== bench: building" >&2
 version=$(git describe --tags --always --dirty 2>/dev/null || echo dev)
-go build -ldflags "-X main.version=$version" -o "$work/mcpauth" .
+# mcpauth as shipped: static, no cgo, neither the tray nor the demo server.
+# mcpauth-tray (the tray and the demo server, cgo) runs the same connect,
+# for the table of what linking them would cost every bridge process.
+CGO_ENABLED=0 go build -ldflags "-X main.version=$version" -o "$work/mcpauth" .
+go build -ldflags "-X main.version=$version" -o "$work/mcpauth-tray" ./cmd/mcpauth-tray
 go build -o "$work/mcpbench" ./bench/cmd/mcpbench
-# The same mcpauth without the tray (fyne), and without the tray and the
-# demo server, to show what linking them costs; best effort: main.go may
-# change shape.
-variants=()
-for v in "noui:" "lean:-also fakeas"; do
-  name=${v%%:*} also=${v#*:}
-  # shellcheck disable=SC2086 # $also is two words or none
-  if "$work/mcpbench" noui-main $also main.go >"$work/main_$name.go" &&
-    printf '{"Replace":{"%s":"%s"}}' "$PWD/main.go" "$work/main_$name.go" >"$work/overlay_$name.json" &&
-    go build -overlay "$work/overlay_$name.json" -ldflags "-X main.version=$version" -o "$work/mcpauth-$name" . ; then
-    variants+=(-mcpauth-"$name" "$work/mcpauth-$name")
-  else
-    echo "bench: could not build the $name variant of mcpauth; skipping that comparison" >&2
-  fi
-done
 
 versions="mcpauth $version ($(go version | cut -d' ' -f3)), mcp-remote $(node -p 'require("./bench/node_modules/mcp-remote/package.json").version') on Node $(node --version), gnome-keyring $(dpkg-query -W -f='${Version}' gnome-keyring 2>/dev/null || echo '?')"
-args=(-mcpauth "$work/mcpauth" "${variants[@]}" -node "$(command -v node)"
+args=(-mcpauth "$work/mcpauth" -mcpauth-tray "$work/mcpauth-tray" -node "$(command -v node)"
   -mcp-remote bench/node_modules/mcp-remote/dist/proxy.js -npx-dir bench
   -out "$out" -versions "$versions" -notes bench/notes.md)
 [ "$smoke" = 1 ] && args+=(-smoke)

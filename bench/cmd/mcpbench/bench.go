@@ -17,8 +17,7 @@ const (
 	mDirect       = "direct"
 	mConnect      = "connect"
 	mConnectAgent = "connect+agent"
-	mConnectNoUI  = "connect-noui"
-	mConnectLean  = "connect-lean"
+	mConnectTray  = "connect-tray" // `mcpauth-tray connect`: the same command in the binary with the tray
 	mBridge       = "http-bridge"
 	mRemote       = "mcp-remote"
 	mRemoteNpx    = "mcp-remote-npx"

@@ -28,12 +28,8 @@ func (b *bench) stdioCmd(mode string) *exec.Cmd {
 		return b.noAgent.connectCmd("fake")
 	case mConnectAgent:
 		return b.withA.connectCmd("fake")
-	case mConnectNoUI, mConnectLean:
-		bin := b.cfg.noUI
-		if mode == mConnectLean {
-			bin = b.cfg.lean
-		}
-		cmd := exec.Command(bin, "connect", "fake")
+	case mConnectTray:
+		cmd := exec.Command(b.cfg.tray, "connect", "fake")
 		cmd.Env = b.noAgent.env
 		return cmd
 	case mRemote:
@@ -76,11 +72,8 @@ func (b *bench) open(ctx context.Context, mode string) (s session, pid int, err 
 // result.
 func (b *bench) spawnPhase(ctx context.Context, r int) error {
 	modes := []string{mDirect, mBridge, mConnect, mConnectAgent, mFloorStdio}
-	if b.cfg.noUI != "" {
-		modes = append(modes, mConnectNoUI)
-	}
-	if b.cfg.lean != "" {
-		modes = append(modes, mConnectLean)
+	if b.cfg.tray != "" {
+		modes = append(modes, mConnectTray)
 	}
 	if b.cfg.mcpRemote != "" {
 		modes = append(modes, mRemote)
@@ -110,11 +103,8 @@ func (b *bench) spawnPhase(ctx context.Context, r int) error {
 	}
 	// What starting the binary costs at all: `mcpauth version`.
 	bins := map[string]string{"mcpauth": b.cfg.mcpauth}
-	if b.cfg.noUI != "" {
-		bins["mcpauth-noui"] = b.cfg.noUI
-	}
-	if b.cfg.lean != "" {
-		bins["mcpauth-lean"] = b.cfg.lean
+	if b.cfg.tray != "" {
+		bins["mcpauth-tray"] = b.cfg.tray
 	}
 	for name, bin := range bins {
 		var ts []float64
@@ -166,11 +156,8 @@ func (b *bench) spawnOnce(ctx context.Context, mode string) (time.Duration, int6
 // through, then the round-trip latency of 1 KB and 1 MB results.
 func (b *bench) sessionPhase(ctx context.Context, r int) error {
 	modes := []string{mDirect, mConnect, mConnectAgent, mBridge, mFloorStdio, mFloorHTTP}
-	if b.cfg.noUI != "" {
-		modes = append(modes, mConnectNoUI)
-	}
-	if b.cfg.lean != "" {
-		modes = append(modes, mConnectLean)
+	if b.cfg.tray != "" {
+		modes = append(modes, mConnectTray)
 	}
 	if b.cfg.mcpRemote != "" {
 		modes = append(modes, mRemote)
@@ -230,7 +217,7 @@ func (b *bench) sessionOnce(ctx context.Context, mode string) error {
 		}
 		b.res.add("rss_growth", mode, mib(after.HWM-before.HWM))
 	}
-	if mode == mConnectAgent || mode == mConnectNoUI || mode == mConnectLean {
+	if mode == mConnectAgent || mode == mConnectTray {
 		return nil // same relay as connect once initialized
 	}
 	for _, c := range []struct {

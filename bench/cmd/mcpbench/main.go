@@ -8,7 +8,6 @@
 //	mcpbench -mcpauth BIN -mcp-remote bench/node_modules/mcp-remote/dist/proxy.js -out docs
 //	mcpbench -smoke ...   # one short iteration of everything, for CI
 //	mcpbench browse URL   # the fake $BROWSER (browse.go)
-//	mcpbench noui-main main.go   # main.go without the tray (noui.go)
 //	mcpbench serve [-port N]     # only the server, for profiling by hand (docs/benchmarks.md)
 //	mcpbench relay-stdio URL, relay-http URL   # the floors (relay.go)
 //	mcpbench load [flags] [-- CMD...]          # one target under load, for profiling (load.go)
@@ -30,8 +29,6 @@ func main() {
 		switch os.Args[1] {
 		case "browse":
 			os.Exit(browse(os.Args[2:]))
-		case "noui-main":
-			os.Exit(noUIMain(os.Args[2:]))
 		case "serve":
 			os.Exit(serve(os.Args[2:]))
 		case "relay-stdio":
@@ -78,8 +75,7 @@ var smokeSizes = sizes{
 
 type config struct {
 	mcpauth   string // the mcpauth binary under test
-	noUI      string // optional: mcpauth built without the ui package
-	lean      string // optional: mcpauth built without the ui package and the demo server
+	tray      string // optional: mcpauth-tray (the tray and the demo server), run as `connect` for comparison
 	node      string // node binary for mcp-remote
 	mcpRemote string // mcp-remote's dist/proxy.js; "" skips mcp-remote
 	npxDir    string // a directory where `npx mcp-remote` resolves; "" skips the npx row
@@ -95,8 +91,7 @@ func run(args []string) int {
 	var cfg config
 	fs := flag.NewFlagSet("mcpbench", flag.ContinueOnError)
 	fs.StringVar(&cfg.mcpauth, "mcpauth", "", "the mcpauth `binary` to measure (required)")
-	fs.StringVar(&cfg.noUI, "mcpauth-noui", "", "optional: mcpauth built without the tray (`binary`), to measure what linking fyne costs")
-	fs.StringVar(&cfg.lean, "mcpauth-lean", "", "optional: mcpauth built without the tray and the demo server (`binary`)")
+	fs.StringVar(&cfg.tray, "mcpauth-tray", "", "optional: the mcpauth-tray `binary`, whose `connect` is measured beside mcpauth's to show what linking the tray and the demo server costs")
 	fs.StringVar(&cfg.node, "node", "node", "the node `binary` that runs mcp-remote")
 	fs.StringVar(&cfg.mcpRemote, "mcp-remote", "", "mcp-remote's dist/proxy.js (`path`); empty skips mcp-remote")
 	fs.StringVar(&cfg.npxDir, "npx-dir", "", "a `directory` where `npx mcp-remote` finds the pinned package; empty skips the npx row")

@@ -26,8 +26,7 @@ var modeColor = map[string]color.RGBA{
 	mDirect:       {0x59, 0x59, 0x59, 0xff},
 	mConnect:      {0x1f, 0x77, 0xb4, 0xff},
 	mConnectAgent: {0x6b, 0xae, 0xd6, 0xff},
-	mConnectNoUI:  {0x9e, 0xca, 0xe1, 0xff},
-	mConnectLean:  {0xc6, 0xdb, 0xef, 0xff},
+	mConnectTray:  {0x9e, 0xca, 0xe1, 0xff},
 	mFloorStdio:   {0xbb, 0xbb, 0xbb, 0xff},
 	mFloorHTTP:    {0xbb, 0xbb, 0xbb, 0xff},
 	mBridge:       {0x2c, 0xa0, 0x2c, 0xff},
@@ -250,7 +249,7 @@ func (rep *report) plot() ([]byte, error) {
 		}
 	}
 	var rss []bar
-	for _, m := range []string{mConnect, mConnectAgent, mConnectLean, mBridge, mRemote} {
+	for _, m := range []string{mConnect, mConnectAgent, mConnectTray, mBridge, mRemote} {
 		if v, ok := get("rss_peak", m); ok {
 			lbl := "peak · " + modeName(m)
 			if m == mBridge {
@@ -264,7 +263,7 @@ func (rep *report) plot() ([]byte, error) {
 			rss = append(rss, bar{"10 MB growth · " + modeName(m), v, m})
 		}
 	}
-	spawn := barsFor("spawn", []string{mDirect, mBridge, mConnect, mConnectAgent, mConnectNoUI, mConnectLean, mFloorStdio, mRemote, mRemoteNpx}, name)
+	spawn := barsFor("spawn", []string{mDirect, mBridge, mConnect, mConnectAgent, mConnectTray, mFloorStdio, mRemote, mRemoteNpx}, name)
 	for _, m := range []string{mLogin, mConnect, mRemote} {
 		if v, ok := get("cold", m); ok {
 			spawn = append(spawn, bar{"cold · " + modeName(m), v, m})

@@ -189,10 +189,8 @@ func modeName(m string) string {
 		return "connect"
 	case mConnectAgent:
 		return "connect (agent running)"
-	case mConnectNoUI:
-		return "connect (no tray build)"
-	case mConnectLean:
-		return "connect (no tray, no demo build)"
+	case mConnectTray:
+		return "connect in mcpauth-tray"
 	case mBridge:
 		return "HTTP bridge"
 	case mRemote:
@@ -254,6 +252,17 @@ func (rep *report) missingSamples() []string {
 			}
 			if _, ok := rep.get(r.fig, m); !ok {
 				missing = append(missing, r.fig+"/"+m)
+			}
+		}
+	}
+	// The tray comparison, when it was asked for: both rows filled.
+	if rep.b.cfg.tray != "" {
+		for _, fm := range [][2]string{
+			{"version", "mcpauth"}, {"version", "mcpauth-tray"},
+			{"spawn", mConnectTray}, {"rss_peak", mConnectTray}, {"rss_anon", mConnectTray}, {"rss_anon", mConnect},
+		} {
+			if _, ok := rep.get(fm[0], fm[1]); !ok {
+				missing = append(missing, fm[0]+"/"+fm[1])
 			}
 		}
 	}
@@ -336,15 +345,14 @@ func (rep *report) markdown() []byte {
 			fh, bs, ratio(bv, f2, okb, ok2), ratio(f2, d, ok2, dok))
 	}
 	p("\n## What linking the tray costs every process\n\n" +
-		"`mcpauth` links fyne (the tray) and, for `mcpauth demo`, test/fakeas with mcp-go's server; every command, `connect` and `agent` included, " +
-		"loads them (libGL, libX11, package initialisation) before it runs. The same source built without them " +
-		"(bench/run.sh builds the variants with `go build -overlay`, main.go's tray and demo functions stubbed out; " +
-		"mcp-go's server package stays in the third, as agent/cli's demo client imports mcp-go's client, which imports it):\n\n" +
-		"| build | binary | `mcpauth version` | connect: spawn → initialize | connect: peak RSS | of which private |\n|---|---|---|---|---|---|\n")
+		"Since the split, `mcpauth` (what host apps spawn for `connect`, and the headless `mcpauth agent`) links neither fyne (the tray) " +
+		"nor mcp-go's server, and is built static (CGO_ENABLED=0); `mcpauth tray` and `mcpauth demo` run `mcpauth-tray`, which has the tray " +
+		"and the demo server (test/fakeas) and accepts every mcpauth command too. The table runs the same `connect NAME` " +
+		"(same home, same keychain) in both binaries: what every bridge process would pay if the tray and the demo were still linked in.\n\n" +
+		"| binary | size | `version` | connect: spawn → initialize | connect: peak RSS | of which private |\n|---|---|---|---|---|---|\n")
 	for _, v := range []struct{ name, mode, bin, path string }{
-		{"mcpauth (as shipped)", mConnect, "mcpauth", b.cfg.mcpauth},
-		{"without the tray", mConnectNoUI, "mcpauth-noui", b.cfg.noUI},
-		{"without the tray and the demo server", mConnectLean, "mcpauth-lean", b.cfg.lean},
+		{"`mcpauth`", mConnect, "mcpauth", b.cfg.mcpauth},
+		{"`mcpauth-tray`", mConnectTray, "mcpauth-tray", b.cfg.tray},
 	} {
 		if v.path == "" {
 			continue
