@@ -234,7 +234,10 @@ func (b *Bridge) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	b.backend.NoteUse(client, name)
 	b.log.Debug("bridge", "client", client, "server", name, "method", r.Method)
-	b.proxy.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), routeKey{}, rt)))
+	// A login this request causes names its local client in the tray's
+	// approval, exactly, rather than by the agent's guess from recent use.
+	ctx := agent.WithRequester(context.WithValue(r.Context(), routeKey{}, rt), client)
+	b.proxy.ServeHTTP(w, r.WithContext(ctx))
 }
 
 // refuse says why a request is refused before its key is even looked at,

@@ -30,8 +30,9 @@ type fakeBackend struct {
 	loginErr error
 	retries  int
 
-	mu   sync.Mutex
-	uses []string
+	mu         sync.Mutex
+	uses       []string
+	requesters []string // agent.RequesterFrom of each Token call's ctx
 }
 
 func (f *fakeBackend) ClientForKey(key string) (string, bool) {
@@ -55,6 +56,9 @@ func (f *fakeBackend) NoteUse(client, server string) {
 }
 
 func (f *fakeBackend) Token(ctx context.Context, name string) (*agent.AccessToken, error) {
+	f.mu.Lock()
+	f.requesters = append(f.requesters, agent.RequesterFrom(ctx))
+	f.mu.Unlock()
 	if f.tokenErr != nil {
 		return nil, f.tokenErr
 	}
@@ -429,5 +433,31 @@ func TestListenIsLoopbackOnly(t *testing.T) {
 	}
 	if _, err := Listen(ln.Addr().(*net.TCPAddr).Port); err == nil || !strings.Contains(err.Error(), "127.0.0.1:") {
 		t.Errorf("a taken port: %v", err)
+	}
+}
+
+// What the agent does for a bridge request (a token, a login and its
+// approval) names the bridge's local client as the requester.
+func TestRequesterIsTheLocalClient(t *testing.T) {
+	up := newUpstream(t, protectedHandler)
+	backend := &fakeBackend{urls: map[string]string{"wiki": up.URL}}
+	base, _ := startBridge(t, backend)
+	req, _ := http.NewRequest(http.MethodPost, base+"/servers/wiki/mcp", strings.NewReader(`{"jsonrpc":"2.0","id":1,"method":"ping"}`))
+	req.Header.Set("Authorization", "Bearer "+testKey)
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	backend.mu.Lock()
+	defer backend.mu.Unlock()
+	if len(backend.requesters) == 0 {
+		t.Fatal("the bridge asked the agent for no token")
+	}
+	for _, by := range backend.requesters {
+		if by != "cursor" {
+			t.Errorf("requester %q, want the local client %q", by, "cursor")
+		}
 	}
 }
