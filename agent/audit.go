@@ -5,7 +5,9 @@ package agent
 // append-only and 0600. The bridge reports every request (NoteUse), but a
 // line is written at most once per minute per (client, server), so a busy
 // client costs one small write a minute rather than one per request. The
-// exact last use is kept in memory for `mcpauth list`.
+// exact last use is kept in memory for `mcpauth list`. At auditMaxSize the
+// file becomes audit.jsonl.1 (replacing the one before) and a new one
+// starts, so the record keeps between one and two files' worth of history.
 
 import (
 	"bufio"
@@ -29,6 +31,10 @@ const auditInterval = time.Minute
 // learn the last uses: about ten thousand lines.
 const auditTail = 1 << 20
 
+// auditMaxSize is the size at which audit.jsonl is rotated: about 40,000
+// lines, weeks of a busy day's use.
+const auditMaxSize = 4 << 20
+
 // AuditRecord is one line of audit.jsonl.
 type AuditRecord struct {
 	Time   time.Time `json:"time"`
@@ -46,9 +52,10 @@ type auditPair struct{ client, server string }
 // auditLog is the agent's view of audit.jsonl. Only the process running
 // the bridge writes it; any process reads its tail once, on first use.
 type auditLog struct {
-	path string
-	now  func() time.Time
-	log  *slog.Logger
+	path    string
+	maxSize int64 // auditMaxSize; tests make it small
+	now     func() time.Time
+	log     *slog.Logger
 
 	loadOnce sync.Once
 	mu       sync.Mutex // guards the maps and serialises writes
@@ -60,6 +67,7 @@ type auditLog struct {
 func newAuditLog(home string, now func() time.Time, log *slog.Logger) *auditLog {
 	return &auditLog{
 		path:    filepath.Join(home, "audit.jsonl"),
+		maxSize: auditMaxSize,
 		now:     now,
 		log:     log,
 		written: map[auditPair]time.Time{},
@@ -97,7 +105,8 @@ func (l *auditLog) note(client, server string) {
 }
 
 // append writes one line with a single write(2) to a file opened with
-// O_APPEND, so concurrent writers never interleave within a line.
+// O_APPEND, so concurrent writers never interleave within a line, and
+// rotates the file once it reaches l.maxSize.
 func (l *auditLog) append(r AuditRecord) error {
 	line, err := json.Marshal(r)
 	if err != nil {
@@ -111,7 +120,14 @@ func (l *auditLog) append(r AuditRecord) error {
 		f.Close()
 		return err
 	}
-	return f.Close()
+	fi, err := f.Stat()
+	if err := errors.Join(err, f.Close()); err != nil {
+		return err
+	}
+	if fi.Size() >= l.maxSize {
+		return os.Rename(l.path, l.path+".1")
+	}
+	return nil
 }
 
 // serverLastUse returns when a server was last used and by which client.
@@ -130,12 +146,17 @@ func (l *auditLog) clientLastUse(client string) time.Time {
 	return l.clients[client]
 }
 
-// load reads the last auditTail bytes of the file into the maps. A missing
-// file is an empty record; a damaged line is skipped.
+// load reads the last auditTail bytes of the record into the maps: of the
+// file, and of the rotated one before it when the file is shorter. A
+// missing file is an empty record; a damaged line is skipped.
 func (l *auditLog) load() {
-	recs, err := readAuditTail(l.path, auditTail)
-	if err != nil && !errors.Is(err, fs.ErrNotExist) {
-		l.log.Warn("could not read the audit record", "err", err)
+	var recs []AuditRecord
+	for _, p := range []string{l.path + ".1", l.path} {
+		r, err := readAuditTail(p, auditTail)
+		if err != nil && !errors.Is(err, fs.ErrNotExist) {
+			l.log.Warn("could not read the audit record", "file", p, "err", err)
+		}
+		recs = append(recs, r...)
 	}
 	l.mu.Lock()
 	defer l.mu.Unlock()

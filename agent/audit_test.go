@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
@@ -134,5 +135,42 @@ func TestReadAuditTail(t *testing.T) {
 	}
 	if tail[0].Client == "" || !strings.HasPrefix(tail[0].Client, "c") {
 		t.Errorf("tail starts with a cut line: %+v", tail[0])
+	}
+}
+
+// At its size limit audit.jsonl becomes audit.jsonl.1 and a new file
+// starts; a new agent still learns the last uses from both.
+func TestAuditRotation(t *testing.T) {
+	home := t.TempDir()
+	clock := newManualClock()
+	l := newAuditLog(home, clock.Now, slog.New(slog.DiscardHandler))
+	l.maxSize = 300 // a few lines
+	for i := range 20 {
+		clock.Add(2 * time.Minute)
+		l.note(fmt.Sprintf("c%d", i%3), "linear")
+	}
+	clock.Add(2 * time.Minute)
+	l.note("cursor", "wiki")
+	cur, err := os.Stat(filepath.Join(home, "audit.jsonl"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	old, err := os.Stat(filepath.Join(home, "audit.jsonl.1"))
+	if err != nil {
+		t.Fatalf("no rotated file: %v", err)
+	}
+	if cur.Size() >= 300 || old.Size() < 300 || old.Size() > 300+100 {
+		t.Errorf("sizes: audit.jsonl %d, audit.jsonl.1 %d; want under and just over the 300-byte limit", cur.Size(), old.Size())
+	}
+	if old.Mode().Perm() != 0o600 {
+		t.Errorf("audit.jsonl.1 mode %v", old.Mode().Perm())
+	}
+	// A new reader: the newest use of each server, wherever its line is.
+	fresh := newAuditLog(home, clock.Now, slog.New(slog.DiscardHandler))
+	if at, by := fresh.serverLastUse("wiki"); by != "cursor" || !at.Equal(clock.Now()) {
+		t.Errorf("wiki: %v by %q", at, by)
+	}
+	if _, by := fresh.serverLastUse("linear"); by != "c1" { // the 20th use: i=19
+		t.Errorf("linear last used by %q, want c1", by)
 	}
 }
