@@ -68,24 +68,8 @@ func (c *clientKeys) load() (*clientsFile, error) {
 }
 
 func (c *clientKeys) update(ctx context.Context, fn func(*clientsFile) error) error {
-	l, err := lockFile(ctx, filepath.Join(c.home, "locks", "config.lock"))
-	if err != nil {
-		return err
-	}
-	defer l.Unlock()
-	f, err := c.load()
-	if err != nil {
-		return err
-	}
-	if err := fn(f); err != nil {
-		return err
-	}
-	data, err := json.MarshalIndent(f, "", "  ")
-	if err != nil {
-		return err
-	}
 	defer c.cache.invalidate()
-	return writeFileAtomic(c.path(), c.path(), append(data, '\n'))
+	return updateJSONFile(ctx, c.home, c.path(), "the local client keys", c.load, fn)
 }
 
 // hashes returns every client's key hash, from memory unless clients.json
@@ -237,28 +221,4 @@ func sameVersion(a, b fs.FileInfo) bool {
 		return a == nil && b == nil
 	}
 	return os.SameFile(a, b) && a.Size() == b.Size() && a.ModTime().Equal(b.ModTime())
-}
-
-// writeFileAtomic replaces path with data (0600) by a temporary file, a
-// sync and a rename, so a crash never leaves a torn file and readers see
-// the old or the new version, each with its own inode. what names the file
-// in errors ("could not write WHAT: ...").
-func writeFileAtomic(path, what string, data []byte) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+"-*")
-	if err != nil {
-		return fmt.Errorf("could not write %s: %w", what, err)
-	}
-	defer os.Remove(tmp.Name())
-	if _, err := tmp.Write(data); err != nil {
-		tmp.Close()
-		return fmt.Errorf("could not write %s: %w", what, err)
-	}
-	if err := tmp.Sync(); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	return os.Rename(tmp.Name(), path)
 }

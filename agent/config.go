@@ -133,23 +133,7 @@ func (r registry) names() ([]string, *registryFile, error) {
 // update applies fn to the registry under the config lock and writes it
 // back atomically (temp file + rename), so a crash never leaves a torn file.
 func (r registry) update(ctx context.Context, fn func(*registryFile) error) error {
-	l, err := lockFile(ctx, filepath.Join(r.home, "locks", "config.lock"))
-	if err != nil {
-		return err
-	}
-	defer l.Unlock()
-	f, err := r.load()
-	if err != nil {
-		return err
-	}
-	if err := fn(f); err != nil {
-		return err
-	}
-	data, err := json.MarshalIndent(f, "", "  ")
-	if err != nil {
-		return err
-	}
-	if err := writeFileAtomic(r.path(), "the server registry", append(data, '\n')); err != nil {
+	if err := updateJSONFile(ctx, r.home, r.path(), "the server registry", r.load, fn); err != nil {
 		return err
 	}
 	if r.changed != nil {
