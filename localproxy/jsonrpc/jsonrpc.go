@@ -163,14 +163,14 @@ func parseObject(obj []byte) (Message, *Error) {
 		version, method                []byte
 		hasID, hasMethod, hasRes, hasE bool
 	)
-	members(obj, func(key []byte, val func() []byte) bool {
+	members(obj, func(key []byte, val *value) bool {
 		switch string(unescape(key)) {
 		case "jsonrpc":
-			version = val()
+			version = val.get()
 		case "id":
-			m.ID, hasID = val(), true
+			m.ID, hasID = val.get(), true
 		case "method":
-			method, hasMethod = val(), true
+			method, hasMethod = val.get(), true
 		case "result":
 			hasRes = true
 		case "error":
@@ -244,13 +244,13 @@ func Peek(msg []byte) Message {
 func peekObject(obj []byte) Message {
 	var m Message
 	var hasID bool
-	members(obj, func(key []byte, val func() []byte) bool {
+	members(obj, func(key []byte, val *value) bool {
 		switch string(unescape(key)) {
 		case "id":
-			m.ID, hasID = val(), true
+			m.ID, hasID = val.get(), true
 		case "method":
 			if m.Kind == Invalid {
-				m.Method, _ = jsonString(val())
+				m.Method, _ = jsonString(val.get())
 				m.Kind = Notification // a Request if it has an id: see below
 			}
 		case "result", "error":
@@ -276,9 +276,9 @@ func Field(obj []byte, key string) []byte {
 	if i >= len(obj) || obj[i] != '{' {
 		return nil
 	}
-	members(obj[i:], func(k []byte, val func() []byte) bool {
+	members(obj[i:], func(k []byte, val *value) bool {
 		if string(unescape(k)) == key {
-			out = val()
+			out = val.get()
 			return false
 		}
 		return true

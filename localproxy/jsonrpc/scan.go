@@ -11,9 +11,12 @@ import "bytes"
 
 // members calls fn with each member's name (the bytes between its quotes,
 // still escaped) until fn returns false. obj must start with '{'. fn gets
-// the member's raw value from val, which scans it: a member fn doesn't ask
-// for is skipped, and fn can stop before the value is scanned at all.
-func members(obj []byte, fn func(key []byte, val func() []byte) bool) {
+// the member's raw value from val.get, which scans it: a member fn doesn't
+// ask for is skipped, and fn can stop before the value is scanned at all.
+// One value serves every member, so that a message costs one allocation,
+// not one per member.
+func members(obj []byte, fn func(key []byte, val *value) bool) {
+	val := &value{obj: obj}
 	i := skipWS(obj, 1)
 	for i < len(obj) && obj[i] == '"' {
 		kend := skipString(obj, i)
@@ -25,29 +28,36 @@ func members(obj []byte, fn func(key []byte, val func() []byte) bool) {
 		if i >= len(obj) || obj[i] != ':' {
 			return
 		}
-		i = skipWS(obj, i+1)
-		vstart, vend := i, -2
-		val := func() []byte {
-			if vend == -2 {
-				vend = skipValue(obj, vstart)
-			}
-			if vend < 0 {
-				return nil
-			}
-			return obj[vstart:vend]
-		}
+		val.start, val.end = skipWS(obj, i+1), -2
 		if !fn(key, val) {
 			return
 		}
-		if val() == nil {
+		if val.get() == nil {
 			return
 		}
-		i = skipWS(obj, vend)
+		i = skipWS(obj, val.end)
 		if i >= len(obj) || obj[i] != ',' {
 			return
 		}
 		i = skipWS(obj, i+1)
 	}
+}
+
+// value is a member's value for members' fn, scanned when asked for.
+type value struct {
+	obj        []byte
+	start, end int // end: -2 until scanned, -1 if obj ends first
+}
+
+// get returns the raw value, or nil if obj ends before it does.
+func (v *value) get() []byte {
+	if v.end == -2 {
+		v.end = skipValue(v.obj, v.start)
+	}
+	if v.end < 0 {
+		return nil
+	}
+	return v.obj[v.start:v.end]
 }
 
 // elements calls fn with each raw element of arr, which must start with '['.

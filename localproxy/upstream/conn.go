@@ -22,7 +22,9 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"mcpauth/localproxy/jsonrpc"
@@ -88,8 +90,9 @@ type Conn struct {
 	url      *url.URL
 	server   string
 	base     http.RoundTripper
-	hc       *http.Client // interactive
-	quiet    *http.Client // never interactive
+	hc       *http.Client      // interactive
+	rt       http.RoundTripper // hc.Transport, for the POSTs
+	quiet    *http.Client      // never interactive
 	deliver  func([]byte)
 	stream   func(io.Reader) error
 	log      *slog.Logger
@@ -99,6 +102,8 @@ type Conn struct {
 	ctx      context.Context // ends at Close
 	cancel   context.CancelFunc
 	order    chan struct{} // held from a POST's start until it is written
+	work     chan job      // to an idle worker; unbuffered
+	idle     atomic.Int32  // workers waiting on work
 	pending  sync.WaitGroup
 	bg       sync.WaitGroup
 	redacted string // URL without its query, for messages
@@ -138,11 +143,14 @@ func New(opts Options) (*Conn, error) {
 	// Redirects are never followed: the transport attaches a bearer token
 	// to whatever URL it is given, and MCP servers don't redirect.
 	noRedirect := func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	// http.NewRequest drops an empty port ("host:"); newPost doesn't parse.
+	u.Host = strings.TrimSuffix(u.Host, ":")
+	interactive := wrap(true)
 	c := &Conn{
 		url:      u,
 		server:   opts.Server,
 		base:     base,
-		hc:       &http.Client{Transport: wrap(true), CheckRedirect: noRedirect},
+		hc:       &http.Client{Transport: interactive, CheckRedirect: noRedirect},
 		quiet:    &http.Client{Transport: wrap(false), CheckRedirect: noRedirect},
 		deliver:  opts.Deliver,
 		stream:   opts.DeliverStream,
@@ -150,7 +158,9 @@ func New(opts Options) (*Conn, error) {
 		delay:    opts.ReconnectDelay,
 		max:      opts.MaxMessageSize,
 		delTime:  opts.DeleteTimeout,
+		rt:       interactive,
 		order:    make(chan struct{}, 1),
+		work:     make(chan job),
 		redacted: redactURL(opts.URL),
 	}
 	if c.server == "" {
@@ -196,7 +206,44 @@ func (c *Conn) Send(msg []byte, m jsonrpc.Message) {
 	}
 	c.pending.Add(1) // under mu: never concurrent with Close's Wait
 	c.mu.Unlock()
-	go c.exchange(msg, m)
+	select {
+	case c.work <- job{msg, m}:
+	default:
+		go c.worker(msg, m)
+	}
+}
+
+// job is a message for a worker.
+type job struct {
+	msg []byte
+	m   jsonrpc.Message
+}
+
+// maxIdle bounds the workers kept waiting for a message.
+const maxIdle = 16
+
+// worker runs exchanges: msg's, then those Send hands it while it waits.
+// Why not a goroutine per message (docs/benchmarks.md, "Fixes"): a new
+// goroutine's stack grows two or three times on the way into net/http,
+// each time copied (runtime.copystack, ~8 % of connect's CPU under 1 KB
+// calls); a worker's has grown already. Up to maxIdle wait; the rest end.
+func (c *Conn) worker(msg []byte, m jsonrpc.Message) {
+	for {
+		c.exchange(msg, m)
+		msg, m = nil, jsonrpc.Message{} // don't hold a message while idle
+		if c.idle.Add(1) > maxIdle {
+			c.idle.Add(-1)
+			return
+		}
+		select {
+		case j := <-c.work:
+			c.idle.Add(-1)
+			msg, m = j.msg, j.m
+		case <-c.ctx.Done():
+			c.idle.Add(-1)
+			return
+		}
+	}
 }
 
 // Close ends the session: it waits for the answers still due until ctx

@@ -3,6 +3,7 @@ package upstream
 import (
 	"bytes"
 	"cmp"
+	"context"
 	"io"
 	"mime"
 	"net/http"
@@ -57,9 +58,7 @@ func (c *Conn) exchange(msg []byte, m jsonrpc.Message) {
 			WroteRequest: func(httptrace.WroteRequestInfo) { release() },
 		})
 	}
-	req, _ := http.NewRequestWithContext(ctx, http.MethodPost, c.url.String(), bytes.NewReader(msg))
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("Accept", acceptBoth)
+	req := c.newPost(ctx, msg)
 	if isInit {
 		// A new session: no session id, and no version yet (the
 		// initialize result negotiates it).
@@ -71,12 +70,18 @@ func (c *Conn) exchange(msg []byte, m jsonrpc.Message) {
 	if version != "" {
 		req.Header.Set(headerVersion, version)
 	}
-	resp, err := c.hc.Do(req)
+	// The transport itself rather than c.hc.Do: redirects aren't
+	// followed anyway, and the client's per-request header copy for
+	// redirects and its error wrapping are work for nothing here.
+	resp, err := c.rt.RoundTrip(req)
 	if err != nil {
 		if c.ctx.Err() == nil {
 			c.fail(m, c.errorFor(err))
 		}
 		return
+	}
+	if resp.Body == nil { // as http.Client does
+		resp.Body = http.NoBody
 	}
 	if isInit {
 		switch resp.StatusCode {
@@ -108,6 +113,29 @@ func (c *Conn) exchange(msg []byte, m jsonrpc.Message) {
 			}
 		}
 	}
+}
+
+// newPost returns a POST of msg to the server, as
+// http.NewRequestWithContext would make it but without parsing the URL
+// again for every message (url.Parse was 4 % of connect's CPU under 1 KB
+// calls).
+func (c *Conn) newPost(ctx context.Context, msg []byte) *http.Request {
+	u := *c.url
+	req := &http.Request{
+		Method:        http.MethodPost,
+		URL:           &u,
+		Proto:         "HTTP/1.1",
+		ProtoMajor:    1,
+		ProtoMinor:    1,
+		Header:        make(http.Header, 6),
+		Body:          io.NopCloser(bytes.NewReader(msg)),
+		GetBody:       func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(msg)), nil },
+		ContentLength: int64(len(msg)),
+		Host:          u.Host,
+	}
+	req.Header["Content-Type"] = []string{"application/json"}
+	req.Header["Accept"] = []string{acceptBoth}
+	return req.WithContext(ctx)
 }
 
 // listenWait bounds how long notifications/initialized holds the order
@@ -301,6 +329,11 @@ func readAll(r io.Reader, n int64, max int) ([]byte, error) {
 }
 
 func mediaType(resp *http.Response) string {
-	mt, _, _ := mime.ParseMediaType(resp.Header.Get("Content-Type"))
+	ct := resp.Header.Get("Content-Type")
+	switch ct { // the usual ones, without mime.ParseMediaType's map
+	case "application/json", contentSSE:
+		return ct
+	}
+	mt, _, _ := mime.ParseMediaType(ct)
 	return mt
 }
