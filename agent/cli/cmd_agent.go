@@ -159,7 +159,9 @@ var demoCmd = &command{
 Starts a demo MCP server with its own OAuth authorization server on
 127.0.0.1, registers it as server "demo", and signs in to it (your browser
 shows the demo's consent page). Then it keeps the demo server running until
-you press Ctrl-C, so that you can try the other commands against it.`,
+you press Ctrl-C, so that you can try the other commands against it. The
+demo server is in mcpauth-tray, which this command runs, found beside
+mcpauth or on PATH.`,
 	example: "  mcpauth demo\n  mcpauth demo --no-login --port 0",
 	run:     runDemo,
 }

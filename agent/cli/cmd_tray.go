@@ -34,7 +34,8 @@ tray runs, a sign-in waits for your approval instead of opening the browser
 unasked.
 
 With no display or no D-Bus session bus it says so and runs as
-'mcpauth agent'.`,
+'mcpauth agent'. The tray app itself is the program mcpauth-tray, which
+this command runs, found beside mcpauth or on PATH.`,
 	example: "  mcpauth tray\n  mcpauth tray --port 0\n  mcpauth                # with no command: the tray",
 	run:     runTray,
 }
