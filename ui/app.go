@@ -272,23 +272,30 @@ func (u *ui) apply(s Snapshot) {
 		}
 		u.notified = s.Approvals
 	}
+	// One call on fyne's thread for the menu, the icon and the window, so
+	// that they never show two different snapshots.
+	var setMenu, setIcon bool
 	menu := trayMenu(s)
 	if !reflect.DeepEqual(menu, u.menu) {
-		u.menu = menu
-		u.do(func() { u.setMenu(menu) })
+		u.menu, setMenu = menu, true
 	}
 	icon := iconNormal
 	if needsAttention(s) {
 		icon = iconAttention
 	}
 	if icon != u.icon {
-		u.icon = icon
-		if u.tray != nil {
-			u.do(func() { u.tray.SetSystemTrayIcon(icon) })
-		}
+		u.icon, setIcon = icon, u.tray != nil
 	}
 	v := view{snap: s, now: u.now(), busy: copyMap(u.busy)}
-	u.do(func() { u.win.update(v) })
+	u.do(func() {
+		if setMenu {
+			u.setMenu(menu)
+		}
+		if setIcon {
+			u.tray.SetSystemTrayIcon(icon)
+		}
+		u.win.update(v)
+	})
 }
 
 // setMenu runs on fyne's thread.
