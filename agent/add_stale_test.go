@@ -3,8 +3,6 @@ package agent
 import (
 	"context"
 	"errors"
-	"os/exec"
-	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -13,6 +11,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"mcpauth/keystore"
+	"mcpauth/keystore/keystoretest"
 )
 
 func TestAddRemovesStaleSecrets(t *testing.T) {
@@ -99,21 +98,11 @@ func testAddRemovesStaleSecrets(t *testing.T, home string, store keystore.Store)
 // returns false without it.
 func keychainUsers(t *testing.T, service string) ([]string, bool) {
 	t.Helper()
-	if _, err := exec.LookPath("secret-tool"); err != nil {
-		return nil, false
+	users, ok, err := keystoretest.SecretToolUsers(service)
+	if err != nil {
+		t.Fatal(err)
 	}
-	out, err := exec.Command("secret-tool", "search", "--all", "service", service).CombinedOutput()
-	if err != nil && len(out) > 0 {
-		t.Fatalf("secret-tool search: %v", err) // not the output: it holds secrets
-	}
-	var users []string
-	for line := range strings.Lines(string(out)) {
-		if u, ok := strings.CutPrefix(line, "attribute.username = "); ok {
-			users = append(users, strings.TrimSpace(u))
-		}
-	}
-	slices.Sort(users)
-	return users, true
+	return users, ok
 }
 
 // manyDeleterStore is a Memory that is a keystore.ManyDeleter, recording

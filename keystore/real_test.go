@@ -15,10 +15,11 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
-	"slices"
 	"strconv"
 	"strings"
 	"testing"
+
+	"mcpauth/keystore/keystoretest"
 
 	"github.com/google/go-cmp/cmp"
 )
@@ -47,21 +48,11 @@ func openReal(tb testing.TB) *Keyring {
 // end-to-end tests see them, or returns nil, false without secret-tool.
 func secretToolUsers(t *testing.T, service string) ([]string, bool) {
 	t.Helper()
-	if _, err := exec.LookPath("secret-tool"); err != nil {
-		return nil, false
+	users, ok, err := keystoretest.SecretToolUsers(service)
+	if err != nil {
+		t.Fatal(err)
 	}
-	out, err := exec.Command("secret-tool", "search", "--all", "service", service).CombinedOutput()
-	if err != nil && len(out) > 0 {
-		t.Fatalf("secret-tool search: %v", err) // not the output: it holds the secrets
-	}
-	var users []string
-	for line := range strings.Lines(string(out)) {
-		if u, ok := strings.CutPrefix(line, "attribute.username = "); ok {
-			users = append(users, strings.TrimSpace(u))
-		}
-	}
-	slices.Sort(users)
-	return users, true
+	return users, ok
 }
 
 func TestRealKeychain(t *testing.T) {

@@ -1,7 +1,6 @@
 package e2e
 
 import (
-	"bytes"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
@@ -16,6 +15,7 @@ import (
 	"time"
 
 	"mcpauth/keystore"
+	"mcpauth/keystore/keystoretest"
 	"mcpauth/test/e2e/e2ekit"
 	"mcpauth/test/oidc"
 )
@@ -211,28 +211,18 @@ func (s *session) keychainRefreshToken(name string) string {
 	return v.RefreshToken
 }
 
-// keychainItems lists the accounts of the home's keychain items, using
-// `secret-tool search --all service NAME`: it prints each item's secret to
-// stdout and its attributes to stderr, and exits 0 with no output when
-// nothing matches.
+// keychainItems lists the accounts of the home's keychain items, as
+// secret-tool, an independent client of the keychain, sees them.
 func (s *session) keychainItems() []string {
 	s.tb.Helper()
-	var stdout, stderr bytes.Buffer
-	cmd := exec.Command("secret-tool", "search", "--all", "service", keystore.ServiceName(s.home))
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	if err := cmd.Run(); err != nil && stdout.Len()+stderr.Len() > 0 {
-		s.tb.Fatalf("secret-tool search: %v: %s", err, s.redact(stderr.String()))
+	items, ok, err := keystoretest.SecretToolUsers(keystore.ServiceName(s.home))
+	if err != nil {
+		s.tb.Fatal(err)
 	}
-	var accounts []string
-	for _, line := range strings.Split(stderr.String(), "\n") {
-		if acc, ok := strings.CutPrefix(line, "attribute.username = "); ok {
-			accounts = append(accounts, acc)
-		}
+	if !ok { // never an empty list for want of a way to look
+		s.tb.Fatal("secret-tool is missing: apt install libsecret-tools (scripts/deps.sh test)")
 	}
-	if stdout.Len() > 0 && len(accounts) == 0 {
-		accounts = append(accounts, "(an item without a username attribute)")
-	}
-	return accounts
+	return items
 }
 
 // browserOpens returns how many URLs the fake browser opened.
