@@ -5,23 +5,9 @@
 // this program links neither fyne nor cgo.
 package main
 
-import (
-	"context"
-	"os"
-	"os/signal"
-	"syscall"
-
-	"mcpauth/agent"
-	"mcpauth/agent/cli"
-)
+import "mcpauth/agent/cli"
 
 // version is set at build time: go build -ldflags "-X main.version=v1.2.3".
 var version = "dev"
 
-func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	agent.Version = version // reported in /v1/status and dynamic registrations
-	code := cli.Main(ctx, os.Args[1:], cli.Env{Version: version})
-	stop()
-	os.Exit(code)
-}
+func main() { cli.Run(cli.Env{Version: version}) }

@@ -16,8 +16,10 @@ import (
 	"log/slog"
 	"net/http"
 	"os"
+	"os/signal"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"time"
 
 	"mcpauth/agent"
@@ -96,6 +98,18 @@ func lookup(name string) *command {
 type runner struct {
 	env            Env
 	stdout, stderr io.Writer
+}
+
+// Run is a main function's whole body: it runs Main with the process's
+// arguments and a context that ends on SIGINT and SIGTERM, reports
+// env.Version as agent.Version (in /v1/status and dynamic registrations),
+// and exits with Main's code.
+func Run(env Env) {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	agent.Version = env.Version
+	code := Main(ctx, os.Args[1:], env)
+	stop()
+	os.Exit(code)
 }
 
 // Main runs mcpauth with args (without the program name) and returns the

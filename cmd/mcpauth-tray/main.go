@@ -8,8 +8,6 @@ import (
 	"context"
 	"log/slog"
 	"os"
-	"os/signal"
-	"syscall"
 
 	"mcpauth/agent"
 	"mcpauth/agent/cli"
@@ -21,16 +19,12 @@ import (
 var version = "dev"
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	agent.Version = version
-	code := cli.Main(ctx, os.Args[1:], cli.Env{
+	cli.Run(cli.Env{
 		Version:   version,
 		Demo:      runDemo,
 		DemoTools: fakeas.DemoTools,
 		Tray:      runTray,
 	})
-	stop()
-	os.Exit(code)
 }
 
 func runDemo(ctx context.Context, port int, logf func(string, ...any)) (string, func(), error) {
