@@ -64,37 +64,26 @@ type Message struct {
 }
 
 // Requests counts the requests in m, that is the responses m is owed.
-func (m Message) Requests() int {
-	switch m.Kind {
-	case Request:
-		return 1
-	case Batch:
-		n := 0
-		for _, e := range m.Batch {
-			if e.Kind == Request {
-				n++
-			}
-		}
-		return n
-	}
-	return 0
-}
+func (m Message) Requests() int { return m.count(Request) }
 
 // Responses counts the responses in m.
-func (m Message) Responses() int {
-	switch m.Kind {
-	case Response:
-		return 1
-	case Batch:
-		n := 0
-		for _, e := range m.Batch {
-			if e.Kind == Response {
-				n++
-			}
+func (m Message) Responses() int { return m.count(Response) }
+
+// count counts the messages of kind k in m: m itself, or a batch's elements.
+func (m Message) count(k Kind) int {
+	if m.Kind != Batch {
+		if m.Kind == k {
+			return 1
 		}
-		return n
+		return 0
 	}
-	return 0
+	n := 0
+	for _, e := range m.Batch {
+		if e.Kind == k {
+			n++
+		}
+	}
+	return n
 }
 
 // Error is why a line is not a JSON-RPC message, with the id to answer it
