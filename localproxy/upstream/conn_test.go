@@ -180,9 +180,7 @@ func TestGetStream(t *testing.T) {
 			ev("id: g1\ndata: {\"jsonrpc\":\"2.0\",\"id\":\"srv-1\",\"method\":\"roots/list\"}\n\n")
 			<-r.Context().Done()
 		case methodOf(got.body) == "initialize":
-			w.Header().Set("Mcp-Session-Id", "s")
-			w.Header().Set("Content-Type", "application/json")
-			w.Write([]byte(initResult("0")))
+			answerInit(w, "s")
 		default:
 			w.WriteHeader(http.StatusAccepted)
 		}
@@ -190,9 +188,7 @@ func TestGetStream(t *testing.T) {
 	t.Cleanup(srv.Close)
 
 	s := newSink()
-	c := newConn(t, srv.URL, s)
-	send(t, c, initReq)
-	s.next(t)
+	c := newSession(t, srv.URL, s)
 	if gets.Load() != 0 {
 		t.Error("GET before notifications/initialized")
 	}
@@ -234,18 +230,14 @@ func TestDeleteOnClose(t *testing.T) {
 		case r.Method == http.MethodDelete:
 			w.WriteHeader(http.StatusOK)
 		case methodOf(got.body) == "initialize":
-			w.Header().Set("Mcp-Session-Id", "s-del")
-			w.Header().Set("Content-Type", "application/json")
-			w.Write([]byte(initResult("0")))
+			answerInit(w, "s-del")
 		default:
 			w.WriteHeader(http.StatusAccepted)
 		}
 	}))
 	t.Cleanup(srv.Close)
 	s := newSink()
-	c := newConn(t, srv.URL, s)
-	send(t, c, initReq)
-	s.next(t)
+	c := newSession(t, srv.URL, s)
 	if err := c.Close(context.Background()); err != nil {
 		t.Fatal(err)
 	}
@@ -266,18 +258,14 @@ func TestSessionExpired(t *testing.T) {
 		case r.Method != http.MethodPost:
 			w.WriteHeader(http.StatusMethodNotAllowed)
 		case methodOf(got.body) == "initialize":
-			w.Header().Set("Mcp-Session-Id", "s")
-			w.Header().Set("Content-Type", "application/json")
-			w.Write([]byte(initResult("0")))
+			answerInit(w, "s")
 		default:
 			http.Error(w, "session not found", http.StatusNotFound)
 		}
 	}))
 	t.Cleanup(srv.Close)
 	s := newSink()
-	c := newConn(t, srv.URL, s)
-	send(t, c, initReq)
-	s.next(t)
+	c := newSession(t, srv.URL, s)
 	send(t, c, `{"jsonrpc":"2.0","id":"q","method":"tools/list"}`)
 	e := decodeErr(t, s.next(t))
 	if string(e.ID) != `"q"` || e.Error.Code != CodeSessionExpired || e.Error.Data.Status != 404 ||
@@ -397,9 +385,7 @@ func TestGetStreamOpenBeforeNextRequest(t *testing.T) {
 			sse(w)
 			<-r.Context().Done()
 		case "initialize":
-			w.Header().Set("Mcp-Session-Id", "s")
-			w.Header().Set("Content-Type", "application/json")
-			w.Write([]byte(initResult("0")))
+			answerInit(w, "s")
 		case "tools/call":
 			w.Header().Set("Content-Type", "application/json")
 			w.Write([]byte(`{"jsonrpc":"2.0","id":2,"result":{}}`))
@@ -409,9 +395,7 @@ func TestGetStreamOpenBeforeNextRequest(t *testing.T) {
 	}))
 	t.Cleanup(srv.Close)
 	s := newSink()
-	c := newConn(t, srv.URL, s)
-	send(t, c, initReq)
-	s.next(t)
+	c := newSession(t, srv.URL, s)
 	send(t, c, initedMsg)
 	send(t, c, `{"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"name":"x"}}`)
 	s.next(t)

@@ -169,3 +169,19 @@ const (
 func initResult(id string) string {
 	return `{"jsonrpc":"2.0","id":` + id + `,"result":{"protocolVersion":"2025-06-18","capabilities":{},"serverInfo":{"name":"s","version":"1"}}}`
 }
+
+// answerInit answers an initialize POST with JSON, starting session id.
+func answerInit(w http.ResponseWriter, id string) {
+	w.Header().Set("Mcp-Session-Id", id)
+	w.Header().Set("Content-Type", "application/json")
+	w.Write([]byte(initResult("0")))
+}
+
+// newSession is newConn with initialize sent and its answer taken from s.
+func newSession(t *testing.T, url string, s *sink, mod ...func(*Options)) *Conn {
+	t.Helper()
+	c := newConn(t, url, s, mod...)
+	send(t, c, initReq)
+	s.next(t)
+	return c
+}

@@ -31,9 +31,7 @@ func TestResumePostStream(t *testing.T) {
 				got := rec.add(r)
 				switch {
 				case r.Method == http.MethodPost && methodOf(got.body) == "initialize":
-					w.Header().Set("Mcp-Session-Id", "s")
-					w.Header().Set("Content-Type", "application/json")
-					w.Write([]byte(initResult("0")))
+					answerInit(w, "s")
 				case r.Method == http.MethodPost:
 					ev := sse(w)
 					ev("retry: 150\nid: e1\ndata: %s\n\n", progress)
@@ -58,9 +56,7 @@ func TestResumePostStream(t *testing.T) {
 			}))
 			t.Cleanup(srv.Close)
 			s := newSink()
-			c := newConn(t, srv.URL, s)
-			send(t, c, initReq)
-			s.next(t)
+			c := newSession(t, srv.URL, s)
 			send(t, c, `{"jsonrpc":"2.0","id":9,"method":"tools/call","params":{"name":"slow","_meta":{"progressToken":1}}}`)
 			if got := s.next(t); got != progress {
 				t.Errorf("first %s", got)
@@ -123,18 +119,14 @@ func TestResumeGetStream(t *testing.T) {
 			sse(w)("id: g2\ndata: {\"jsonrpc\":\"2.0\",\"method\":\"notifications/b\"}\n\n")
 			<-r.Context().Done()
 		case methodOf(got.body) == "initialize":
-			w.Header().Set("Mcp-Session-Id", "s")
-			w.Header().Set("Content-Type", "application/json")
-			w.Write([]byte(initResult("0")))
+			answerInit(w, "s")
 		default:
 			w.WriteHeader(http.StatusAccepted)
 		}
 	}))
 	t.Cleanup(srv.Close)
 	s := newSink()
-	c := newConn(t, srv.URL, s)
-	send(t, c, initReq)
-	s.next(t)
+	c := newSession(t, srv.URL, s)
 	send(t, c, initedMsg)
 	for _, want := range []string{"notifications/a", "notifications/b"} {
 		if got := s.next(t); !strings.Contains(got, want) {
